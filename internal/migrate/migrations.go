@@ -1,0 +1,149 @@
+package migrate
+
+import (
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// All is the ordered, append-only list of migrations.
+var All = []Migration{
+	{ID: "0001_initial", Up: initial},
+}
+
+// ddl fills in the few types that differ between the dialects. This is the one place they differ.
+func ddl(d Dialect, s string) string {
+	var ts, js string
+	switch d {
+	case Postgres:
+		ts, js = "TIMESTAMPTZ", "JSONB"
+	default:
+		ts, js = "DATETIME", "TEXT"
+	}
+	return strings.NewReplacer("{ts}", ts, "{json}", js).Replace(s)
+}
+
+func initial(tx *gorm.DB, d Dialect) error {
+	stmts := []string{
+		`CREATE TABLE organizations (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			name TEXT NOT NULL,
+			created_at {ts} NOT NULL,
+			modified_at {ts} NOT NULL)`,
+		`CREATE TABLE companies (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			organization_id TEXT NOT NULL REFERENCES organizations (id),
+			name TEXT NOT NULL,
+			kind TEXT NOT NULL CHECK (kind IN ('AGENCY', 'CLIENT')),
+			created_at {ts} NOT NULL,
+			modified_at {ts} NOT NULL,
+			UNIQUE (organization_id, id))`,
+		// At most one agency company per organization (DESIGN §1).
+		`CREATE UNIQUE INDEX companies_one_agency ON companies (organization_id) WHERE kind = 'AGENCY'`,
+		`CREATE TABLE users (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			organization_id TEXT NOT NULL REFERENCES organizations (id),
+			company_id TEXT NOT NULL,
+			first_name TEXT NOT NULL,
+			last_name TEXT NOT NULL,
+			email TEXT NOT NULL,
+			avatar TEXT,
+			is_org_admin BOOLEAN NOT NULL DEFAULT FALSE,
+			is_access_approved BOOLEAN NOT NULL DEFAULT TRUE,
+			onboarding_required BOOLEAN NOT NULL DEFAULT FALSE,
+			invited_by_id TEXT REFERENCES users (id),
+			default_email_sender_id TEXT,
+			thread_emails_sort_order TEXT NOT NULL DEFAULT 'ASC' CHECK (thread_emails_sort_order IN ('ASC', 'DESC')),
+			created_at {ts} NOT NULL,
+			modified_at {ts} NOT NULL,
+			UNIQUE (organization_id, id),
+			FOREIGN KEY (organization_id, company_id) REFERENCES companies (organization_id, id))`,
+		`CREATE INDEX users_company_id ON users (company_id)`,
+		`CREATE INDEX users_invited_by_id ON users (invited_by_id)`,
+		`CREATE TABLE tokens (
+			hash TEXT PRIMARY KEY,
+			user_id TEXT NOT NULL REFERENCES users (id),
+			created_at {ts} NOT NULL,
+			revoked_at {ts})`,
+		`CREATE INDEX tokens_user_id ON tokens (user_id)`,
+		`CREATE TABLE projects (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			organization_id TEXT NOT NULL REFERENCES organizations (id),
+			name TEXT NOT NULL,
+			created_at {ts} NOT NULL,
+			modified_at {ts} NOT NULL,
+			UNIQUE (organization_id, id))`,
+		`CREATE TABLE project_members (
+			project_id TEXT NOT NULL REFERENCES projects (id),
+			user_id TEXT NOT NULL REFERENCES users (id),
+			PRIMARY KEY (project_id, user_id))`,
+		`CREATE INDEX project_members_user_id ON project_members (user_id)`,
+		`CREATE TABLE phases (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			project_id TEXT NOT NULL REFERENCES projects (id),
+			name TEXT NOT NULL,
+			position INTEGER NOT NULL,
+			internal BOOLEAN NOT NULL DEFAULT FALSE,
+			created_at {ts} NOT NULL,
+			modified_at {ts} NOT NULL,
+			UNIQUE (project_id, id))`,
+		`CREATE TABLE events (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			organization_id TEXT NOT NULL REFERENCES organizations (id),
+			name TEXT NOT NULL,
+			actor_id TEXT REFERENCES users (id),
+			entity TEXT NOT NULL,
+			entity_id TEXT NOT NULL,
+			message TEXT,
+			data {json},
+			timestamp {ts} NOT NULL)`,
+		`CREATE INDEX events_entity ON events (entity_id, timestamp, id)`,
+		`CREATE INDEX events_actor_id ON events (actor_id)`,
+		`CREATE TABLE tasks (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			organization_id TEXT NOT NULL REFERENCES organizations (id),
+			project_id TEXT NOT NULL,
+			phase_id TEXT NOT NULL,
+			label TEXT NOT NULL,
+			description TEXT,
+			type TEXT NOT NULL CHECK (type IN ('ACTIVITY_SUMMARY_OUTREACH', 'ACTIVITY_SUMMARY_PAYMENTS',
+				'AUTO_RESPONSE_EMAIL', 'AUTO_RESPONSE_CALL', 'CALL_ANALYSIS', 'DISABLE_CONTACT',
+				'RECOMMENDATION_NEW_CONTACT', 'SCHEDULED_EMAIL_APPROVAL', 'SCHEDULED_CALL_APPROVAL')),
+			status TEXT NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'COMPLETED', 'CLOSED', 'ARCHIVED',
+				'FAILED', 'PROCESSING', 'ASSIGNED_TO_AGENT')),
+			action_taken TEXT CHECK (action_taken IN ('COMPLETE', 'COMPLETE_WITH_ACTION', 'CLOSE')),
+			close_reason TEXT,
+			error_reason TEXT,
+			completed_action {json},
+			trigger_event_id TEXT REFERENCES events (id),
+			created_at {ts} NOT NULL,
+			modified_at {ts} NOT NULL,
+			FOREIGN KEY (organization_id, project_id) REFERENCES projects (organization_id, id),
+			FOREIGN KEY (project_id, phase_id) REFERENCES phases (project_id, id))`,
+		`CREATE INDEX tasks_organization_id ON tasks (organization_id, id)`,
+		`CREATE INDEX tasks_project_id ON tasks (project_id, id)`,
+		`CREATE INDEX tasks_phase_id ON tasks (phase_id, id)`,
+		`CREATE INDEX tasks_status ON tasks (organization_id, status, id)`,
+		`CREATE INDEX tasks_type ON tasks (organization_id, type, id)`,
+		`CREATE INDEX tasks_trigger_event_id ON tasks (trigger_event_id)`,
+		`CREATE TABLE task_assignees (
+			task_id TEXT NOT NULL REFERENCES tasks (id),
+			user_id TEXT NOT NULL REFERENCES users (id),
+			assigned_at {ts} NOT NULL,
+			PRIMARY KEY (task_id, user_id))`,
+		`CREATE INDEX task_assignees_user_id ON task_assignees (user_id, task_id)`,
+		`CREATE TABLE task_data (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			task_id TEXT NOT NULL REFERENCES tasks (id),
+			source TEXT NOT NULL CHECK (source IN ('EMAIL')),
+			type TEXT NOT NULL CHECK (type IN ('RESPONSE')),
+			data {json},
+			created_at {ts} NOT NULL,
+			modified_at {ts} NOT NULL)`,
+		`CREATE INDEX task_data_task_id ON task_data (task_id, id)`,
+	}
+	for i, s := range stmts {
+		stmts[i] = ddl(d, s)
+	}
+	return execAll(tx, stmts...)
+}

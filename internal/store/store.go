@@ -1,0 +1,156 @@
+// Package store is taskql's persistence: the only package (with migrations) that speaks GORM and
+// SQL. It knows nothing of who may see or change what; the rules package decides that and hands
+// the store a Scope to apply in SQL.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+	"gorm.io/gorm/clause"
+
+	"github.com/taskql/taskql/internal/migrate"
+)
+
+// ErrNotFound is returned when a row asked for by id does not exist (or is outside the scope).
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write breaks a unique or foreign key.
+var ErrConflict = errors.New("conflict")
+
+// Store runs taskql's queries on one database, or inside one of its transactions.
+type Store struct {
+	db      *gorm.DB
+	dialect migrate.Dialect
+}
+
+// DefaultSQLitePath is the embedded database file used when DATABASE_URL is empty.
+const DefaultSQLitePath = "taskql.db"
+
+// Open connects to the database named by url: postgres://… (or postgresql://…) for PostgreSQL,
+// sqlite:PATH for an SQLite file, empty for DefaultSQLitePath. It does not migrate.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err = gorm.Open(postgres.Open(url), cfg)
+	case url == "", strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path == "" {
+			path = DefaultSQLitePath
+		}
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), cfg)
+	default:
+		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres:// or sqlite:, got %q", redact(url))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Store{db: db, dialect: migrate.DialectOf(db)}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if s.dialect == migrate.SQLite {
+		// Writers are serialised by SQLite itself (BEGIN IMMEDIATE); a few connections serve reads.
+		sqlDB.SetMaxOpenConns(4)
+	} else {
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(16)
+	}
+	if err := s.Ping(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN turns on what taskql relies on: foreign keys, WAL for concurrent readers, a busy
+// timeout instead of immediate SQLITE_BUSY, and BEGIN IMMEDIATE so a transaction holds the write
+// lock from its start (the SQLite equivalent of locking the task row).
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// redact hides a password in a connection URL before it reaches a log or an error.
+func redact(url string) string {
+	if at := strings.LastIndex(url, "@"); at >= 0 {
+		if scheme := strings.Index(url, "://"); scheme >= 0 && scheme < at {
+			return url[:scheme+3] + "…" + url[at:]
+		}
+	}
+	return url
+}
+
+// Migrate applies the migrations not yet applied.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return migrate.Up(ctx, s.db) }
+
+// Dialect tells which database this is.
+func (s *Store) Dialect() migrate.Dialect { return s.dialect }
+
+// Ping checks that the database answers (/readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Gorm exposes the connection to tests and tools that count or inspect statements.
+func (s *Store) Gorm() *gorm.DB { return s.db }
+
+// WithTx runs fn with a store bound to one transaction, committed when fn returns nil.
+func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, dialect: s.dialect})
+	})
+}
+
+func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// translate maps GORM's errors to the store's.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey), errors.Is(err, gorm.ErrForeignKeyViolated):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return err
+}
+
+// now is the time of a write, truncated to what both databases store.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// onConflictDoNothing makes a retried insert harmless.
+var onConflictDoNothing = clause.OnConflict{DoNothing: true}

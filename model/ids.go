@@ -1,0 +1,136 @@
+package model
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Typed ids (DESIGN §1): a prefix naming the type, "_", and 1–27 characters of [0-9A-Za-z]. A
+// distinct Go type per prefix means a user id can never reach a task lookup.
+type (
+	OrganizationID string
+	CompanyID      string
+	UserID         string
+	ProjectID      string
+	PhaseID        string
+	TaskID         string
+	EventID        string
+	TaskDataID     string
+)
+
+// Prefixes of the ids, which tell an id's type (used by node(id:)).
+const (
+	PrefixOrganization = "org"
+	PrefixCompany      = "cmp"
+	PrefixUser         = "usr"
+	PrefixProject      = "prj"
+	PrefixPhase        = "phs"
+	PrefixTask         = "tsk"
+	PrefixEvent        = "evt"
+	PrefixTaskData     = "tdt"
+)
+
+// MaxIDLength is the longest id, as in the first seed document.
+const MaxIDLength = 32
+
+// ErrMalformedID is wrapped by every error of the Parse functions.
+var ErrMalformedID = errors.New("malformed id")
+
+// IDError says why a string is not an id of the wanted type.
+type IDError struct {
+	Value  string
+	Prefix string
+}
+
+func (e *IDError) Error() string {
+	return fmt.Sprintf("%q is not a well-formed %s_ id", e.Value, e.Prefix)
+}
+
+// Unwrap lets errors.Is(err, ErrMalformedID) hold.
+func (e *IDError) Unwrap() error { return ErrMalformedID }
+
+// PrefixOf returns the type prefix of a well-formed id of any type, or false.
+func PrefixOf(s string) (string, bool) {
+	prefix, rest, ok := strings.Cut(s, "_")
+	if !ok || len(s) > MaxIDLength || len(prefix) == 0 || !validSuffix(rest) {
+		return "", false
+	}
+	return prefix, true
+}
+
+func validSuffix(s string) bool {
+	if len(s) < 1 || len(s) > 27 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func parse[T ~string](prefix, s string) (T, error) {
+	if p, ok := PrefixOf(s); !ok || p != prefix {
+		return "", &IDError{Value: s, Prefix: prefix}
+	}
+	return T(s), nil
+}
+
+// ParseOrganizationID checks that s is a well-formed org_ id.
+func ParseOrganizationID(s string) (OrganizationID, error) {
+	return parse[OrganizationID](PrefixOrganization, s)
+}
+
+// ParseCompanyID checks that s is a well-formed cmp_ id.
+func ParseCompanyID(s string) (CompanyID, error) { return parse[CompanyID](PrefixCompany, s) }
+
+// ParseUserID checks that s is a well-formed usr_ id.
+func ParseUserID(s string) (UserID, error) { return parse[UserID](PrefixUser, s) }
+
+// ParseProjectID checks that s is a well-formed prj_ id.
+func ParseProjectID(s string) (ProjectID, error) { return parse[ProjectID](PrefixProject, s) }
+
+// ParsePhaseID checks that s is a well-formed phs_ id.
+func ParsePhaseID(s string) (PhaseID, error) { return parse[PhaseID](PrefixPhase, s) }
+
+// ParseTaskID checks that s is a well-formed tsk_ id.
+func ParseTaskID(s string) (TaskID, error) { return parse[TaskID](PrefixTask, s) }
+
+// ParseEventID checks that s is a well-formed evt_ id.
+func ParseEventID(s string) (EventID, error) { return parse[EventID](PrefixEvent, s) }
+
+// ParseTaskDataID checks that s is a well-formed tdt_ id.
+func ParseTaskDataID(s string) (TaskDataID, error) { return parse[TaskDataID](PrefixTaskData, s) }
+
+// ParseUserIDs parses every id of a list, failing on the first malformed one.
+func ParseUserIDs(ss []string) ([]UserID, error) {
+	ids := make([]UserID, len(ss))
+	for i, s := range ss {
+		id, err := ParseUserID(s)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+var (
+	entropyMu sync.Mutex
+	entropy   = ulid.Monotonic(rand.Reader, 0)
+)
+
+// NewID returns a fresh id with the given prefix whose suffix is a ULID, so that ids sort by
+// creation time (DESIGN §1), which keyset pagination and index locality rely on.
+func NewID[T ~string](prefix string) T {
+	entropyMu.Lock()
+	defer entropyMu.Unlock()
+	return T(prefix + "_" + ulid.MustNew(ulid.Timestamp(time.Now()), entropy).String())
+}
