@@ -1,0 +1,228 @@
+package rules
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/model"
+)
+
+// AssigneesChanged is a committed change of a task's assignees, as recorded in its Event.
+type AssigneesChanged struct {
+	Event   *model.Event
+	Task    *model.Task
+	Added   []model.UserID
+	Removed []model.UserID
+}
+
+// violations returns one Violation per offending candidate, sorted by user id: the first of rules
+// 1–3 it breaks (DESIGN §3). known holds the facts of the candidates that exist in the task's
+// organization. None means every candidate may be assigned.
+func violations(internal bool, candidates []model.UserID, known map[model.UserID]store.CandidateFacts) []Violation {
+	var vs []Violation
+	for _, id := range candidates {
+		f, ok := known[id]
+		switch {
+		case !ok:
+			vs = append(vs, Violation{UserID: id, Reason: ReasonUserNotFound})
+		case !f.ProjectMember:
+			vs = append(vs, Violation{UserID: id, Reason: ReasonNotProjectMember})
+		case internal && !f.Agency:
+			vs = append(vs, Violation{UserID: id, Reason: ReasonNotAgencyMember})
+		}
+	}
+	return sortViolations(vs)
+}
+
+// overLimit returns a TOO_MANY_ASSIGNEES violation for each user a change would add when the new
+// set would hold more than max assignees.
+func overLimit(next, added []model.UserID, max int) []Violation {
+	if len(next) <= max {
+		return nil
+	}
+	vs := make([]Violation, len(added))
+	for i, id := range added {
+		vs[i] = Violation{UserID: id, Reason: ReasonTooManyAssignees}
+	}
+	return sortViolations(vs)
+}
+
+// diff is the net difference between two sets of assignees, each side sorted.
+func diff(old, next []model.UserID) (added, removed []model.UserID) {
+	added, removed = []model.UserID{}, []model.UserID{}
+	for _, id := range next {
+		if !slices.Contains(old, id) {
+			added = append(added, id)
+		}
+	}
+	for _, id := range old {
+		if !slices.Contains(next, id) {
+			removed = append(removed, id)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	return added, removed
+}
+
+// unique returns ids without repeats, in first-seen order.
+func unique(ids []model.UserID) []model.UserID {
+	out := make([]model.UserID, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// SetTaskAssignee makes a task's assignees exactly the given user, or nobody when assignee is nil
+// (the first seed document).
+func (s *Service) SetTaskAssignee(ctx context.Context, v *Viewer, taskID string, assignee *string) (*model.Task, error) {
+	tid, err := model.ParseTaskID(taskID)
+	if err != nil {
+		return nil, err
+	}
+	var next []model.UserID
+	if assignee != nil {
+		uid, err := model.ParseUserID(*assignee)
+		if err != nil {
+			return nil, err
+		}
+		next = []model.UserID{uid}
+	}
+	return s.change(ctx, v, tid, next, func([]model.UserID) []model.UserID { return next })
+}
+
+// AssignUsers adds every listed user to a task's assignees and keeps those already assigned (the
+// second seed document's POST). Repeats and users already assigned change nothing.
+func (s *Service) AssignUsers(ctx context.Context, v *Viewer, taskID string, userIDs []string) (*model.Task, error) {
+	tid, err := model.ParseTaskID(taskID)
+	if err != nil {
+		return nil, err
+	}
+	if len(userIDs) < 1 || len(userIDs) > MaxUserIDs {
+		return nil, badInput("userIds must hold 1 to %d ids, got %d", MaxUserIDs, len(userIDs))
+	}
+	uids, err := model.ParseUserIDs(userIDs)
+	if err != nil {
+		return nil, err
+	}
+	candidates := unique(uids)
+	return s.change(ctx, v, tid, candidates, func(old []model.UserID) []model.UserID {
+		return unique(append(slices.Clone(old), candidates...))
+	})
+}
+
+// UnassignUser removes one user from a task's assignees (the second seed document's DELETE). A user
+// that exists but is not assigned changes nothing; an unknown user is not found.
+func (s *Service) UnassignUser(ctx context.Context, v *Viewer, taskID, userID string) (*model.Task, error) {
+	tid, err := model.ParseTaskID(taskID)
+	if err != nil {
+		return nil, err
+	}
+	uid, err := model.ParseUserID(userID)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, v, tid, nil, func(old []model.UserID) []model.UserID {
+		return slices.DeleteFunc(slices.Clone(old), func(id model.UserID) bool { return id == uid })
+	}, uid)
+}
+
+// change is the one transaction behind the three mutations: lock the visible task (else not
+// found, before any user is looked at), check the candidates against rules 1–3 and the limit, and
+// only then write the net difference, bump modifiedAt and record the event. A change that changes
+// nothing writes nothing. mustExist lists users that must exist in the organization (else not
+// found) without being candidates.
+func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, candidates []model.UserID,
+	nextOf func(old []model.UserID) []model.UserID, mustExist ...model.UserID) (*model.Task, error) {
+	sc, err := scope(v)
+	if err != nil {
+		return nil, err
+	}
+	var done *AssigneesChanged
+	var task *model.Task
+	err = s.store.WithTx(ctx, func(tx *store.Store) error {
+		t, err := tx.LockTask(ctx, sc, taskID)
+		if err != nil {
+			return notFoundAs(err, notFound("task", string(taskID)))
+		}
+		task = t.Task
+		at := store.Now()
+		facts, err := tx.Candidates(ctx, t.OrganizationID, t.ProjectID, append(slices.Clone(candidates), mustExist...))
+		if err != nil {
+			return err
+		}
+		for _, id := range mustExist {
+			if _, ok := facts[id]; !ok {
+				return notFound("user", string(id))
+			}
+		}
+		if vs := violations(t.Internal, candidates, facts); len(vs) > 0 {
+			return &ViolationError{Violations: vs}
+		}
+		old, err := tx.AssigneeIDs(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		next := nextOf(old)
+		added, removed := diff(old, next)
+		if vs := overLimit(next, added, s.maxAssignees); len(vs) > 0 {
+			return &ViolationError{Violations: vs}
+		}
+		if len(added) == 0 && len(removed) == 0 {
+			return nil
+		}
+		if done, err = s.write(ctx, tx, v, t.Task, added, removed, at); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change assignees of %s: %w", taskID, err)
+	}
+	if done != nil {
+		for _, fn := range s.changed {
+			fn(*done)
+		}
+	}
+	return task, nil
+}
+
+// write applies a net change under the task's lock and records its Event.
+func (s *Service) write(ctx context.Context, tx *store.Store, v *Viewer, t *model.Task, added, removed []model.UserID, at time.Time) (*AssigneesChanged, error) {
+	if err := tx.RemoveAssignees(ctx, t.ID, removed); err != nil {
+		return nil, err
+	}
+	if err := tx.AddAssignees(ctx, t.ID, added, at); err != nil {
+		return nil, err
+	}
+	if err := tx.TouchTask(ctx, t.ID, at); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(map[string][]model.UserID{"added": added, "removed": removed})
+	if err != nil {
+		return nil, fmt.Errorf("event data: %w", err)
+	}
+	actor := v.ID
+	e := &model.Event{
+		ID:             model.NewID[model.EventID](model.PrefixEvent),
+		OrganizationID: t.OrganizationID,
+		Name:           model.EventAssigneesChanged,
+		ActorID:        &actor,
+		Entity:         "task",
+		EntityID:       string(t.ID),
+		Data:           data,
+		Timestamp:      at,
+	}
+	if err := tx.InsertEvent(ctx, e); err != nil {
+		return nil, err
+	}
+	t.ModifiedAt = at
+	return &AssigneesChanged{Event: e, Task: t, Added: added, Removed: removed}, nil
+}

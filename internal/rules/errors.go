@@ -1,0 +1,106 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/model"
+)
+
+// The kinds of failure a client can be told about. Anything else is internal.
+var (
+	// ErrUnauthenticated: no viewer (missing, unknown or revoked token).
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrForbidden: the viewer's access is not approved.
+	ErrForbidden = errors.New("forbidden")
+	// ErrNotFound: the thing does not exist or the viewer cannot see it; the two are never told apart.
+	ErrNotFound = errors.New("not found")
+	// ErrBadInput: the input is malformed; it reveals nothing about stored data.
+	ErrBadInput = errors.New("bad input")
+)
+
+// InputError is bad input with a message fit for the client.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// Is makes errors.Is(err, ErrBadInput) hold.
+func (e *InputError) Is(target error) bool { return target == ErrBadInput }
+
+func badInput(format string, args ...any) error { return &InputError{Msg: fmt.Sprintf(format, args...)} }
+
+// NotFoundError says what was not found, for the client.
+type NotFoundError struct {
+	What string
+	ID   string
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e.What, e.ID) }
+
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func notFound(what, id string) error { return &NotFoundError{What: what, ID: id} }
+
+// notFoundAs replaces the store's not-found by err, and wraps anything else.
+func notFoundAs(err, as error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return as
+	}
+	return err
+}
+
+// Reason says why a user cannot be assigned to a task (DESIGN §3).
+type Reason string
+
+// The reasons, in the order the rules are checked.
+const (
+	ReasonUserNotFound     Reason = "USER_NOT_FOUND"
+	ReasonNotProjectMember Reason = "NOT_PROJECT_MEMBER"
+	ReasonNotAgencyMember  Reason = "NOT_AGENCY_MEMBER"
+	ReasonTooManyAssignees Reason = "TOO_MANY_ASSIGNEES"
+)
+
+// Violation is one offending user and the first rule it breaks.
+type Violation struct {
+	UserID model.UserID
+	Reason Reason
+}
+
+// ViolationError refuses a change as a whole, listing every offending user (UNPROCESSABLE).
+type ViolationError struct {
+	// Violations holds one entry per offending user, sorted by user id.
+	Violations []Violation
+}
+
+// UserIDs lists the offending users, sorted and unique.
+func (e *ViolationError) UserIDs() []model.UserID {
+	ids := make([]model.UserID, len(e.Violations))
+	for i, v := range e.Violations {
+		ids[i] = v.UserID
+	}
+	return ids
+}
+
+func (e *ViolationError) Error() string {
+	ids := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		ids[i] = string(v.UserID)
+	}
+	reasons := map[Reason]bool{}
+	for _, v := range e.Violations {
+		reasons[v.Reason] = true
+	}
+	if len(reasons) == 1 && reasons[ReasonTooManyAssignees] {
+		return "too many assignees: these users would pass the limit: " + strings.Join(ids, ", ")
+	}
+	return "these users cannot be assigned to the task: " + strings.Join(ids, ", ")
+}
+
+func sortViolations(vs []Violation) []Violation {
+	slices.SortFunc(vs, func(a, b Violation) int { return strings.Compare(string(a.UserID), string(b.UserID)) })
+	return vs
+}

@@ -1,0 +1,59 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/model"
+)
+
+// DefaultPageSize is the page size when first is not given (DESIGN §4).
+const DefaultPageSize = 50
+
+// MaxPageSize is the largest page; a larger first is refused, never clamped.
+const MaxPageSize = 100
+
+// Position is a keyset position in a list: the id of the last item seen, and for lists ordered by
+// time (events) its time. Cursors encode it.
+type Position struct {
+	ID   string
+	Time time.Time
+}
+
+// PageArgs is a request for one page: at most First items after After.
+type PageArgs struct {
+	First *int
+	After *Position
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items       []*T
+	HasNext     bool
+	HasPrevious bool
+	// Position is where each item stands, for its cursor.
+	Position func(*T) Position
+	// Count counts the items of every page; it runs only when asked.
+	Count model.Counter
+}
+
+func storePage(a PageArgs) (store.Page, error) {
+	first := DefaultPageSize
+	if a.First != nil {
+		first = *a.First
+	}
+	if first < 1 || first > MaxPageSize {
+		return store.Page{}, badInput("first must be between 1 and %d, got %d", MaxPageSize, first)
+	}
+	p := store.Page{Limit: first}
+	if a.After != nil {
+		p.AfterID, p.AfterTime = a.After.ID, a.After.Time
+	}
+	return p, nil
+}
+
+func page[T any](l store.List[T], a PageArgs, pos func(*T) Position, count model.Counter) *Page[T] {
+	return &Page[T]{Items: l.Items, HasNext: l.HasNext, HasPrevious: a.After != nil, Position: pos, Count: count}
+}
+
+func byID[T interface{ ~string }](id T) Position { return Position{ID: string(id)} }

@@ -1,0 +1,86 @@
+// Package rules is where taskql's rules live (DESIGN §2 who sees what, §3 who may be assigned and
+// what the three assignment mutations mean). It knows nothing of GraphQL or HTTP: every use case
+// takes a context, the viewer and the caller's ids, runs in one transaction, and returns the typed
+// errors of errors.go.
+package rules
+
+import (
+	"context"
+
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/model"
+)
+
+// DefaultMaxAssignees is how many assignees a task may hold unless configured otherwise (DESIGN §3).
+const DefaultMaxAssignees = 100
+
+// MaxUserIDs is the most ids one assignUsers call may list (DESIGN §3).
+const MaxUserIDs = 100
+
+// Service runs the use cases on a store.
+type Service struct {
+	store        *store.Store
+	maxAssignees int
+	changed      []func(AssigneesChanged)
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMaxAssignees sets how many assignees a task may hold.
+func WithMaxAssignees(n int) Option { return func(s *Service) { s.maxAssignees = n } }
+
+// OnAssigneesChanged registers a function called after every committed change of a task's
+// assignees (the feed of real-time updates).
+func OnAssigneesChanged(fn func(AssigneesChanged)) Option {
+	return func(s *Service) { s.changed = append(s.changed, fn) }
+}
+
+// New returns a Service on st.
+func New(st *store.Store, opts ...Option) *Service {
+	s := &Service{store: st, maxAssignees: DefaultMaxAssignees}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Viewer is the user a request acts for (DESIGN §2), with its company's kind.
+type Viewer struct {
+	*model.User
+	CompanyKind model.CompanyKind
+}
+
+// Authenticate finds the viewer of a bearer token: ErrUnauthenticated when the token is missing,
+// unknown or revoked. An unapproved viewer is returned; every use case then refuses it.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, error) {
+	if token == "" {
+		return nil, ErrUnauthenticated
+	}
+	v, err := s.store.ViewerByTokenHash(ctx, store.HashToken(token))
+	if err != nil {
+		return nil, notFoundAs(err, ErrUnauthenticated)
+	}
+	return &Viewer{User: &v.User, CompanyKind: v.CompanyKind}, nil
+}
+
+// scope is what the viewer sees (DESIGN §2): its organization only; every project when it is an
+// org admin, else the projects it is a member of, without internal phases for a client company's
+// member. An unapproved viewer sees nothing (FORBIDDEN on everything).
+func scope(v *Viewer) (store.Scope, error) {
+	switch {
+	case v == nil || v.User == nil:
+		return store.Scope{}, ErrUnauthenticated
+	case !v.IsAccessApproved:
+		return store.Scope{}, ErrForbidden
+	}
+	sc := store.Scope{OrganizationID: v.OrganizationID}
+	if !v.IsOrgAdmin {
+		sc.MemberOf = v.ID
+		sc.HideInternal = v.CompanyKind != model.CompanyKindAgency
+	}
+	return sc, nil
+}
+
+// Ready tells whether the database answers (/readyz).
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/taskql/taskql/model"
+)
+
+// TaskFilter narrows a task list (DESIGN §4 TaskFilter), applied in SQL before the page is cut.
+type TaskFilter struct {
+	ProjectID  *model.ProjectID
+	PhaseID    *model.PhaseID
+	Statuses   []model.TaskStatus
+	Types      []model.TaskType
+	AssigneeID *model.UserID
+	Unassigned *bool
+}
+
+func (s *Store) tasks(ctx context.Context, sc Scope) *gorm.DB {
+	cond, args := sc.visibleTask("tasks")
+	return s.q(ctx).Model(&model.Task{}).Where(cond, args...)
+}
+
+func (s *Store) filteredTasks(ctx context.Context, sc Scope, f TaskFilter) *gorm.DB {
+	q := s.tasks(ctx, sc)
+	if f.ProjectID != nil {
+		q = q.Where("tasks.project_id = ?", *f.ProjectID)
+	}
+	if f.PhaseID != nil {
+		q = q.Where("tasks.phase_id = ?", *f.PhaseID)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("tasks.status IN ?", f.Statuses)
+	}
+	if len(f.Types) > 0 {
+		q = q.Where("tasks.type IN ?", f.Types)
+	}
+	if f.AssigneeID != nil {
+		q = q.Where("EXISTS (SELECT 1 FROM task_assignees fa WHERE fa.task_id = tasks.id AND fa.user_id = ?)", *f.AssigneeID)
+	}
+	if f.Unassigned != nil {
+		exists := "EXISTS (SELECT 1 FROM task_assignees fa WHERE fa.task_id = tasks.id)"
+		if *f.Unassigned {
+			exists = "NOT " + exists
+		}
+		q = q.Where(exists)
+	}
+	return q
+}
+
+// Tasks lists the visible tasks that pass the filter, by id (that is, oldest first).
+func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page) (List[model.Task], error) {
+	l, err := pageByID[model.Task](s.filteredTasks(ctx, sc, f), "tasks.id", p)
+	if err != nil {
+		return l, fmt.Errorf("list tasks: %w", err)
+	}
+	return l, nil
+}
+
+// CountTasks counts the visible tasks that pass the filter.
+func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, error) {
+	n, err := count(ctx, s.filteredTasks(ctx, sc, f))
+	if err != nil {
+		return 0, fmt.Errorf("count tasks: %w", err)
+	}
+	return n, nil
+}
+
+// TasksByID returns the visible tasks among ids, keyed by id.
+func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
+	var rows []*model.Task
+	if err := s.tasks(ctx, sc).Where("tasks.id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("tasks by id: %w", err)
+	}
+	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
+}
+
+// LockedTask is a task held under its row lock, with the one fact of its phase the rules need.
+type LockedTask struct {
+	*model.Task
+	Internal bool
+}
+
+// LockTask loads a visible task and locks it until the transaction ends (FOR UPDATE on
+// PostgreSQL; on SQLite the transaction already holds the database's write lock from BEGIN
+// IMMEDIATE). Changes to one task are so serialised (DESIGN §3, concurrency). Call it inside WithTx.
+func (s *Store) LockTask(ctx context.Context, sc Scope, id model.TaskID) (LockedTask, error) {
+	var row struct {
+		model.Task    `gorm:"embedded"`
+		PhaseInternal bool
+	}
+	cond, args := sc.visibleTask("tasks")
+	q := s.q(ctx).Table("tasks").
+		Select("tasks.*, phases.internal AS phase_internal").
+		Joins("JOIN phases ON phases.id = tasks.phase_id").
+		Where("tasks.id = ?", id).Where(cond, args...)
+	if s.dialect == "postgres" {
+		q = q.Clauses(forUpdateOfTasks)
+	}
+	if err := q.Take(&row).Error; err != nil {
+		return LockedTask{}, fmt.Errorf("lock task %s: %w", id, translate(err))
+	}
+	return LockedTask{Task: &row.Task, Internal: row.PhaseInternal}, nil
+}
+
+// byKey indexes rows by a key.
+func byKey[K comparable, T any](rows []*T, key func(*T) K) map[K]*T {
+	m := make(map[K]*T, len(rows))
+	for _, r := range rows {
+		m[key(r)] = r
+	}
+	return m
+}
+
+// forUpdateOfTasks locks the task row, not the phase joined to it.
+var forUpdateOfTasks = clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "tasks"}}
