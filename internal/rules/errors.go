@@ -30,7 +30,9 @@ func (e *InputError) Error() string { return e.Msg }
 // Is makes errors.Is(err, ErrBadInput) hold.
 func (e *InputError) Is(target error) bool { return target == ErrBadInput }
 
-func badInput(format string, args ...any) error { return &InputError{Msg: fmt.Sprintf(format, args...)} }
+func badInput(format string, args ...any) error {
+	return &InputError{Msg: fmt.Sprintf(format, args...)}
+}
 
 // NotFoundError says what was not found, for the client.
 type NotFoundError struct {
