@@ -1,8 +1,21 @@
+// Package graph is taskql's GraphQL adapter and nothing else: gqlgen's generated executor, thin
+// resolvers that translate arguments and call the rules package, per-request loaders, cursors and
+// the one table from domain errors to extensions.code.
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"context"
 
-type Resolver struct{}
+	"github.com/taskql/taskql/internal/auth"
+	"github.com/taskql/taskql/internal/rules"
+)
+
+//go:generate go run github.com/99designs/gqlgen generate
+
+// Resolver holds what resolvers may reach: the rules, never the store.
+type Resolver struct {
+	Rules *rules.Service
+}
+
+// viewer is the request's viewer, put in the context by the auth middleware.
+func viewer(ctx context.Context) *rules.Viewer { return auth.ViewerFrom(ctx) }

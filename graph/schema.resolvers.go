@@ -7,169 +7,205 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/taskql/taskql/model"
 )
 
 // Organization is the resolver for the organization field.
 func (r *companyResolver) Organization(ctx context.Context, obj *model.Company) (*model.Organization, error) {
-	panic(fmt.Errorf("not implemented: Organization - organization"))
+	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
 }
 
 // Actor is the resolver for the actor field.
 func (r *eventResolver) Actor(ctx context.Context, obj *model.Event) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: Actor - actor"))
+	return optionalOne(ctx, loadersFrom(ctx).users, obj.ActorID)
 }
 
 // SetTaskAssignee is the resolver for the setTaskAssignee field.
 func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error) {
-	panic(fmt.Errorf("not implemented: SetTaskAssignee - setTaskAssignee"))
+	return changed(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), taskID, assignee))
 }
 
 // AssignUsers is the resolver for the assignUsers field.
 func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error) {
-	panic(fmt.Errorf("not implemented: AssignUsers - assignUsers"))
+	return changed(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), taskID, userIds))
 }
 
 // UnassignUser is the resolver for the unassignUser field.
 func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error) {
-	panic(fmt.Errorf("not implemented: UnassignUser - unassignUser"))
+	return changed(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), taskID, userID))
 }
 
 // Project is the resolver for the project field.
 func (r *phaseResolver) Project(ctx context.Context, obj *model.Phase) (*model.Project, error) {
-	panic(fmt.Errorf("not implemented: Project - project"))
+	return one(ctx, loadersFrom(ctx).projects, obj.ProjectID)
 }
 
 // Organization is the resolver for the organization field.
 func (r *projectResolver) Organization(ctx context.Context, obj *model.Project) (*model.Organization, error) {
-	panic(fmt.Errorf("not implemented: Organization - organization"))
+	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
 }
 
 // Members is the resolver for the members field.
 func (r *projectResolver) Members(ctx context.Context, obj *model.Project, first *int, after *string) (*model.Connection[model.User], error) {
-	panic(fmt.Errorf("not implemented: Members - members"))
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(r.Rules.ProjectMembers(ctx, viewer(ctx), obj, args))
 }
 
 // Phases is the resolver for the phases field.
 func (r *projectResolver) Phases(ctx context.Context, obj *model.Project) ([]*model.Phase, error) {
-	panic(fmt.Errorf("not implemented: Phases - phases"))
+	return many(ctx, loadersFrom(ctx).phasesOf, obj.ID)
 }
 
 // Tasks is the resolver for the tasks field.
 func (r *projectResolver) Tasks(ctx context.Context, obj *model.Project, filter *model.TaskFilter, first *int, after *string) (*model.Connection[model.Task], error) {
-	panic(fmt.Errorf("not implemented: Tasks - tasks"))
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(r.Rules.ProjectTasks(ctx, viewer(ctx), obj, filter, args))
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.Rules.Node(ctx, viewer(ctx), id)
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	return r.Rules.Viewer(ctx, viewer(ctx))
 }
 
 // Task is the resolver for the task field.
 func (r *queryResolver) Task(ctx context.Context, id string) (*model.Task, error) {
-	panic(fmt.Errorf("not implemented: Task - task"))
+	return r.Rules.Task(ctx, viewer(ctx), id)
 }
 
 // Tasks is the resolver for the tasks field.
 func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.Connection[model.Task], error) {
-	panic(fmt.Errorf("not implemented: Tasks - tasks"))
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(r.Rules.Tasks(ctx, viewer(ctx), filter, args))
 }
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	return r.Rules.User(ctx, viewer(ctx), id)
 }
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.Connection[model.User], error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(r.Rules.Users(ctx, viewer(ctx), filter, args))
 }
 
 // Assignees is the resolver for the assignees field.
 func (r *queryResolver) Assignees(ctx context.Context, taskID string) ([]*model.User, error) {
-	panic(fmt.Errorf("not implemented: Assignees - assignees"))
+	return r.Rules.Assignees(ctx, viewer(ctx), taskID)
 }
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, id string) (*model.Project, error) {
-	panic(fmt.Errorf("not implemented: Project - project"))
+	return r.Rules.Project(ctx, viewer(ctx), id)
 }
 
 // Projects is the resolver for the projects field.
 func (r *queryResolver) Projects(ctx context.Context, first *int, after *string) (*model.Connection[model.Project], error) {
-	panic(fmt.Errorf("not implemented: Projects - projects"))
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(r.Rules.Projects(ctx, viewer(ctx), args))
 }
 
 // Organization is the resolver for the organization field.
 func (r *taskResolver) Organization(ctx context.Context, obj *model.Task) (*model.Organization, error) {
-	panic(fmt.Errorf("not implemented: Organization - organization"))
+	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
 }
 
 // Project is the resolver for the project field.
 func (r *taskResolver) Project(ctx context.Context, obj *model.Task) (*model.Project, error) {
-	panic(fmt.Errorf("not implemented: Project - project"))
+	return one(ctx, loadersFrom(ctx).projects, obj.ProjectID)
 }
 
 // Phase is the resolver for the phase field.
 func (r *taskResolver) Phase(ctx context.Context, obj *model.Task) (*model.Phase, error) {
-	panic(fmt.Errorf("not implemented: Phase - phase"))
+	return one(ctx, loadersFrom(ctx).phases, obj.PhaseID)
 }
 
 // Data is the resolver for the data field.
 func (r *taskResolver) Data(ctx context.Context, obj *model.Task) ([]*model.TaskData, error) {
-	panic(fmt.Errorf("not implemented: Data - data"))
+	return many(ctx, loadersFrom(ctx).taskData, obj.ID)
 }
 
 // TriggerEvent is the resolver for the triggerEvent field.
 func (r *taskResolver) TriggerEvent(ctx context.Context, obj *model.Task) (*model.Event, error) {
-	panic(fmt.Errorf("not implemented: TriggerEvent - triggerEvent"))
+	return optionalOne(ctx, loadersFrom(ctx).events, obj.TriggerEventID)
 }
 
 // Assignee is the resolver for the assignee field.
 func (r *taskResolver) Assignee(ctx context.Context, obj *model.Task) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: Assignee - assignee"))
+	users, err := many(ctx, loadersFrom(ctx).assignees, obj.ID)
+	if err != nil || len(users) == 0 {
+		return nil, err
+	}
+	return users[0], nil
 }
 
 // AssigneeID is the resolver for the assigneeId field.
 func (r *taskResolver) AssigneeID(ctx context.Context, obj *model.Task) (*string, error) {
-	panic(fmt.Errorf("not implemented: AssigneeID - assigneeId"))
+	u, err := r.Assignee(ctx, obj)
+	if err != nil || u == nil {
+		return nil, err
+	}
+	id := string(u.ID)
+	return &id, nil
 }
 
 // Assignees is the resolver for the assignees field.
 func (r *taskResolver) Assignees(ctx context.Context, obj *model.Task) ([]*model.User, error) {
-	panic(fmt.Errorf("not implemented: Assignees - assignees"))
+	return many(ctx, loadersFrom(ctx).assignees, obj.ID)
 }
 
 // AssignableUsers is the resolver for the assignableUsers field.
 func (r *taskResolver) AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*model.Connection[model.User], error) {
-	panic(fmt.Errorf("not implemented: AssignableUsers - assignableUsers"))
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(r.Rules.AssignableUsers(ctx, viewer(ctx), obj, search, args))
 }
 
 // Events is the resolver for the events field.
 func (r *taskResolver) Events(ctx context.Context, obj *model.Task, first *int, after *string) (*model.Connection[model.Event], error) {
-	panic(fmt.Errorf("not implemented: Events - events"))
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(r.Rules.TaskEvents(ctx, viewer(ctx), obj, args))
 }
 
 // Organization is the resolver for the organization field.
 func (r *userResolver) Organization(ctx context.Context, obj *model.User) (*model.Organization, error) {
-	panic(fmt.Errorf("not implemented: Organization - organization"))
+	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
 }
 
 // Company is the resolver for the company field.
 func (r *userResolver) Company(ctx context.Context, obj *model.User) (*model.Company, error) {
-	panic(fmt.Errorf("not implemented: Company - company"))
+	return one(ctx, loadersFrom(ctx).companies, obj.CompanyID)
 }
 
 // InvitedBy is the resolver for the invitedBy field.
 func (r *userResolver) InvitedBy(ctx context.Context, obj *model.User) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: InvitedBy - invitedBy"))
+	return optionalOne(ctx, loadersFrom(ctx).users, obj.InvitedByID)
 }
 
 // Company returns CompanyResolver implementation.

@@ -1,0 +1,109 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/model"
+)
+
+// The codes of extensions.code (DESIGN §3). gqlgen sets its own GRAPHQL_PARSE_FAILED,
+// GRAPHQL_VALIDATION_FAILED and COMPLEXITY_LIMIT_EXCEEDED.
+const (
+	codeUnauthenticated = "UNAUTHENTICATED"
+	codeForbidden       = "FORBIDDEN"
+	codeNotFound        = "NOT_FOUND"
+	codeBadUserInput    = "BAD_USER_INPUT"
+	codeUnprocessable   = "UNPROCESSABLE"
+	codeInternal        = "INTERNAL_SERVER_ERROR"
+)
+
+// internalMessage is all a client learns of an internal error; the error itself is logged with the
+// request id.
+const internalMessage = "internal server error"
+
+// violation is one entry of extensions.violations.
+type violation struct {
+	UserID model.UserID `json:"userId"`
+	Reason rules.Reason `json:"reason"`
+}
+
+// classify is the one table from domain error to client-facing code, message and extensions.
+// ok is false for an error no rule produced: an internal one.
+func classify(err error) (code, msg string, ext map[string]any, ok bool) {
+	var (
+		ve  *rules.ViolationError
+		nf  *rules.NotFoundError
+		in  *rules.InputError
+		ide *model.IDError
+	)
+	switch {
+	case errors.As(err, &ve):
+		vs := make([]violation, len(ve.Violations))
+		for i, v := range ve.Violations {
+			vs[i] = violation{UserID: v.UserID, Reason: v.Reason}
+		}
+		return codeUnprocessable, ve.Error(), map[string]any{"userIds": ve.UserIDs(), "violations": vs}, true
+	case errors.Is(err, rules.ErrUnauthenticated):
+		return codeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid token", nil, true
+	case errors.Is(err, rules.ErrForbidden):
+		return codeForbidden, "the viewer's access is not approved", nil, true
+	case errors.As(err, &nf):
+		return codeNotFound, nf.Error(), nil, true
+	case errors.Is(err, rules.ErrNotFound):
+		return codeNotFound, "not found", nil, true
+	case errors.As(err, &in):
+		return codeBadUserInput, in.Error(), nil, true
+	case errors.As(err, &ide):
+		return codeBadUserInput, ide.Error(), nil, true
+	}
+	return codeInternal, internalMessage, nil, false
+}
+
+// presentError gives every error its extensions.code and masks what no rule produced.
+func presentError(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	code, msg, ext, ok := classify(err)
+	if !ok {
+		var own *gqlerror.Error
+		if errors.As(err, &own) && own.Err == nil {
+			// gqlgen's own error about the request (a bad argument value): it reveals nothing.
+			if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
+				gqlErr.Extensions = map[string]any{"code": codeBadUserInput}
+			}
+			return gqlErr
+		}
+		slog.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "path", gqlErr.Path.String(), "err", err)
+	}
+	gqlErr.Message = msg
+	gqlErr.Extensions = map[string]any{"code": code}
+	for k, v := range ext {
+		gqlErr.Extensions[k] = v
+	}
+	return gqlErr
+}
+
+// recoverPanic turns a resolver's panic into an internal error, logged with the request id.
+func recoverPanic(ctx context.Context, p any) error {
+	slog.ErrorContext(ctx, "panic", "request_id", RequestID(ctx), "panic", p)
+	return fmt.Errorf("panic: %v", p)
+}
+
+// refuse answers a request the auth middleware did not let through: 401 for a missing, unknown or
+// revoked token, 500 (logged) when the token could not be checked.
+func refuse(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusUnauthorized
+	code, msg, _, ok := classify(err)
+	if !ok {
+		status = http.StatusInternalServerError
+		slog.ErrorContext(r.Context(), "authenticate", "request_id", RequestID(r.Context()), "err", err)
+	}
+	writeErrors(w, status, gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}})
+}
