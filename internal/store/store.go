@@ -61,6 +61,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if err := registerStatementCounter(db); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	s := &Store{db: db, dialect: migrate.DialectOf(db)}
 	sqlDB, err := db.DB()
 	if err != nil {

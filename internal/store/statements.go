@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"sync/atomic"
+
+	"gorm.io/gorm"
+)
+
+// StatementCounter counts the SQL statements run on behalf of one context: tests assert with it
+// that a request runs a constant number of statements, whatever its page size.
+type StatementCounter struct{ n atomic.Int64 }
+
+// Count is the number of statements counted so far.
+func (c *StatementCounter) Count() int { return int(c.n.Load()) }
+
+type counterKey struct{}
+
+// CountStatements returns a context under which every statement the store runs is counted.
+func CountStatements(ctx context.Context) (context.Context, *StatementCounter) {
+	c := &StatementCounter{}
+	return context.WithValue(ctx, counterKey{}, c), c
+}
+
+// registerStatementCounter hooks the counting into every kind of statement GORM runs.
+func registerStatementCounter(db *gorm.DB) error {
+	count := func(tx *gorm.DB) {
+		if c, ok := tx.Statement.Context.Value(counterKey{}).(*StatementCounter); ok {
+			c.n.Add(1)
+		}
+	}
+	cb := db.Callback()
+	for _, err := range []error{
+		cb.Create().After("gorm:create").Register("taskql:count", count),
+		cb.Query().After("gorm:query").Register("taskql:count", count),
+		cb.Update().After("gorm:update").Register("taskql:count", count),
+		cb.Delete().After("gorm:delete").Register("taskql:count", count),
+		cb.Row().After("gorm:row").Register("taskql:count", count),
+		cb.Raw().After("gorm:raw").Register("taskql:count", count),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
