@@ -1,0 +1,383 @@
+package seed_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/taskql/taskql/internal/seed"
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/internal/testdb"
+	"github.com/taskql/taskql/model"
+)
+
+// world is a small valid world with a second organization, which the bad worlds below break one
+// reference at a time.
+func world() *seed.World {
+	return &seed.World{
+		Organizations: []seed.Organization{{ID: "org_acme", Name: "Acme"}, {ID: "org_globex", Name: "Globex"}},
+		Companies: []seed.Company{
+			{ID: "cmp_agency", OrganizationID: "org_acme", Name: "Acme Studio", Kind: "AGENCY"},
+			{ID: "cmp_client", OrganizationID: "org_acme", Name: "Bluebird", Kind: "CLIENT"},
+			{ID: "cmp_globex", OrganizationID: "org_globex", Name: "Globex HQ", Kind: "AGENCY"},
+		},
+		Users: []seed.User{
+			{ID: "usr_ada", OrganizationID: "org_acme", CompanyID: "cmp_agency", FirstName: "Ada", LastName: "Lovelace", Email: "ada@acme.test"},
+			{ID: "usr_bea", OrganizationID: "org_acme", CompanyID: "cmp_client", FirstName: "Bea", LastName: "Baker", Email: "bea@bluebird.test", InvitedByID: "usr_ada"},
+			{ID: "usr_gus", OrganizationID: "org_globex", CompanyID: "cmp_globex", FirstName: "Gus", LastName: "Globex", Email: "gus@globex.test"},
+		},
+		Tokens: []seed.Token{{UserID: "usr_ada", Token: "ada-secret-token"}, {UserID: "usr_bea", Token: "bea-secret-token"}},
+		Projects: []seed.Project{
+			{ID: "prj_site", OrganizationID: "org_acme", Name: "Website", MemberIDs: []string{"usr_ada", "usr_bea"}},
+			{ID: "prj_other", OrganizationID: "org_acme", Name: "Other"},
+		},
+		Phases: []seed.Phase{
+			{ID: "phs_disc", ProjectID: "prj_site", Name: "Discovery", Internal: true},
+			{ID: "phs_build", ProjectID: "prj_site", Name: "Build"},
+			{ID: "phs_other", ProjectID: "prj_other", Name: "Other"},
+		},
+		Events: []seed.Event{{ID: "evt_call", OrganizationID: "org_acme", Name: "call.ended", Entity: "call", EntityID: "call_1", ActorID: "usr_ada"}},
+		Tasks: []seed.Task{
+			{ID: "tsk_copy", ProjectID: "prj_site", PhaseID: "phs_disc", Label: "Write copy", Type: "CALL_ANALYSIS", AssigneeIDs: []string{"usr_ada"}},
+			{ID: "tsk_build", ProjectID: "prj_site", PhaseID: "phs_build", Label: "Build it", Type: "AUTO_RESPONSE_CALL",
+				Status: "FAILED", TriggerEventID: "evt_call", AssigneeIDs: []string{"usr_bea", "usr_ada"},
+				Data: []seed.TaskData{{ID: "tdt_notes", Data: model.JSON(`{"n":1}`)}}},
+		},
+	}
+}
+
+func TestLoadWritesEveryRow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		before := time.Now().UTC().Add(-time.Second)
+		if err := seed.Load(t.Context(), st, world()); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{
+			"organizations": 2, "companies": 3, "users": 3, "tokens": 2, "projects": 2, "project_members": 2,
+			"phases": 3, "events": 1, "tasks": 2, "task_data": 1, "task_assignees": 3,
+		}
+		if diff := cmp.Diff(want, counts(t, st)); diff != "" {
+			t.Errorf("rows per table (-want +got):\n%s", diff)
+		}
+
+		var task model.Task
+		if err := st.Gorm().First(&task, "id = ?", "tsk_copy").Error; err != nil {
+			t.Fatal(err)
+		}
+		if task.OrganizationID != "org_acme" || task.Status != model.TaskStatusOpen {
+			t.Errorf("task tsk_copy: organization %s, status %s; want the project's org_acme and the default OPEN", task.OrganizationID, task.Status)
+		}
+		if task.CreatedAt.Before(before) || !task.ModifiedAt.Equal(task.CreatedAt) {
+			t.Errorf("task tsk_copy: createdAt %v, modifiedAt %v; want both the time of loading", task.CreatedAt, task.ModifiedAt)
+		}
+		var phase model.Phase
+		if err := st.Gorm().First(&phase, "id = ?", "phs_build").Error; err != nil {
+			t.Fatal(err)
+		}
+		if phase.Position != 2 {
+			t.Errorf("phase phs_build: position %d, want 2, its place in its project", phase.Position)
+		}
+		var user model.User
+		if err := st.Gorm().First(&user, "id = ?", "usr_bea").Error; err != nil {
+			t.Fatal(err)
+		}
+		if !user.IsAccessApproved || user.Avatar != nil || user.InvitedByID == nil || *user.InvitedByID != "usr_ada" {
+			t.Errorf("user usr_bea: approved %v, avatar %v, invited by %v; want the defaults and usr_ada", user.IsAccessApproved, user.Avatar, user.InvitedByID)
+		}
+	})
+}
+
+// Task.assignee is the first assignee: the order of a world's assigneeIds must survive.
+func TestLoadKeepsTheOrderOfAssignees(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		w := world()
+		w.Tasks[1].AssigneeIDs = []string{"usr_bea", "usr_ada"}
+		w.Tasks[0].AssigneeIDs = []string{"usr_ada", "usr_bea"}
+		if err := seed.Load(t.Context(), st, w); err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range []model.TaskID{"tsk_build", "tsk_copy"} {
+			var got []model.UserID
+			err := st.Gorm().Model(&store.TaskAssignee{}).Where("task_id = ?", task).Order("assigned_at, user_id DESC").Pluck("user_id", &got).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []model.UserID
+			for _, u := range w.Tasks[map[model.TaskID]int{"tsk_copy": 0, "tsk_build": 1}[task]].AssigneeIDs {
+				want = append(want, model.UserID(u))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("assignees of %s by assigned_at (-want +got):\n%s", task, diff)
+			}
+		}
+	})
+}
+
+func TestLoadStoresTokensHashed(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		if err := seed.Load(t.Context(), st, world()); err != nil {
+			t.Fatal(err)
+		}
+		var tokens []store.Token
+		if err := st.Gorm().Order("user_id").Find(&tokens).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(tokens) != 2 {
+			t.Fatalf("got %d tokens, want 2", len(tokens))
+		}
+		for _, tk := range tokens {
+			plain := map[model.UserID]string{"usr_ada": "ada-secret-token", "usr_bea": "bea-secret-token"}[tk.UserID]
+			if tk.Hash != store.HashToken(plain) {
+				t.Errorf("token of %s is stored as %q, want the hash of its text", tk.UserID, tk.Hash)
+			}
+		}
+		var hits int64
+		err := st.Gorm().Model(&store.Token{}).Where("hash LIKE ? OR user_id LIKE ?", "%secret%", "%secret%").Count(&hits).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hits != 0 {
+			t.Errorf("%d token rows hold a token's plain text", hits)
+		}
+	})
+}
+
+func TestLoadRefusesABadWorldAndWritesNothing(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(w *seed.World)
+		want string
+	}{
+		{"malformed id", func(w *seed.World) { w.Users[0].ID = "ada" },
+			`users[0]: id "ada" is not a well-formed usr_ id`},
+		{"id of the wrong type", func(w *seed.World) { w.Tasks[0].ProjectID = "phs_disc" },
+			`task tsk_copy: projectId "phs_disc" is not a well-formed prj_ id`},
+		{"id defined twice", func(w *seed.World) { w.Users = append(w.Users, w.Users[0]) },
+			`users[3]: id usr_ada is defined twice`},
+		{"missing reference", func(w *seed.World) { w.Users[0].CompanyID = "" },
+			`user usr_ada: companyId is missing`},
+		{"missing label", func(w *seed.World) { w.Tasks[0].Label = "" },
+			`task tsk_copy: label is missing`},
+		{"unknown organization", func(w *seed.World) { w.Companies[0].OrganizationID = "org_nope" },
+			`company cmp_agency: organization org_nope does not exist`},
+		{"unknown company", func(w *seed.World) { w.Users[0].CompanyID = "cmp_nope" },
+			`user usr_ada: company cmp_nope does not exist`},
+		{"company of another organization", func(w *seed.World) { w.Users[0].CompanyID = "cmp_globex" },
+			`user usr_ada: company cmp_globex is not a company of organization org_acme`},
+		{"inviter listed after", func(w *seed.World) { w.Users[0].InvitedByID = "usr_bea" },
+			`user usr_ada: inviter usr_bea must be listed before the users it invited`},
+		{"inviter of another organization", func(w *seed.World) { w.Users[2].InvitedByID = "usr_ada" },
+			`user usr_gus: inviter usr_ada is of organization org_acme, not org_globex`},
+		{"two agencies", func(w *seed.World) { w.Companies[1].Kind = "AGENCY" },
+			`organization org_acme: companies [cmp_agency cmp_client] are all AGENCY`},
+		{"token of an unknown user", func(w *seed.World) { w.Tokens[1].UserID = "usr_nope" },
+			`tokens[1]: user usr_nope does not exist`},
+		{"unknown member", func(w *seed.World) { w.Projects[0].MemberIDs[1] = "usr_nope" },
+			`project prj_site: member usr_nope does not exist`},
+		{"member of another organization", func(w *seed.World) { w.Projects[0].MemberIDs[1] = "usr_gus" },
+			`project prj_site: member usr_gus is of organization org_globex, not org_acme`},
+		{"member listed twice", func(w *seed.World) { w.Projects[0].MemberIDs[1] = "usr_ada" },
+			`project prj_site: memberIds lists usr_ada twice`},
+		{"phase of an unknown project", func(w *seed.World) { w.Phases[2].ProjectID = "prj_nope" },
+			`phase phs_other: project prj_nope does not exist`},
+		{"actor of another organization", func(w *seed.World) { w.Events[0].ActorID = "usr_gus" },
+			`event evt_call: actor usr_gus is of organization org_globex, not org_acme`},
+		{"unknown project", func(w *seed.World) { w.Tasks[0].ProjectID = "prj_nope" },
+			`task tsk_copy: project prj_nope does not exist`},
+		{"unknown phase", func(w *seed.World) { w.Tasks[0].PhaseID = "phs_nope" },
+			`task tsk_copy: phase phs_nope does not exist`},
+		{"phase of another project", func(w *seed.World) { w.Tasks[0].PhaseID = "phs_other" },
+			`task tsk_copy: phase phs_other is not a phase of project prj_site`},
+		{"organization other than the project's", func(w *seed.World) { w.Tasks[0].OrganizationID = "org_globex" },
+			`task tsk_copy: organization org_globex is not the organization org_acme of project prj_site`},
+		{"unknown trigger event", func(w *seed.World) { w.Tasks[1].TriggerEventID = "evt_nope" },
+			`task tsk_build: trigger event evt_nope does not exist`},
+		{"unknown assignee", func(w *seed.World) { w.Tasks[0].AssigneeIDs = []string{"usr_nope"} },
+			`task tsk_copy: assignee usr_nope does not exist`},
+		{"assignee of another organization", func(w *seed.World) { w.Tasks[0].AssigneeIDs = []string{"usr_ada", "usr_gus"} },
+			`task tsk_copy: assignee usr_gus is of organization org_globex, not org_acme`},
+		{"assignee listed twice", func(w *seed.World) { w.Tasks[1].AssigneeIDs = []string{"usr_bea", "usr_bea"} },
+			`task tsk_build: assigneeIds lists usr_bea twice`},
+		{"malformed assignee", func(w *seed.World) { w.Tasks[1].AssigneeIDs = []string{"cmp_agency"} },
+			`task tsk_build: assigneeIds[0] "cmp_agency" is not a well-formed usr_ id`},
+		{"company kind", func(w *seed.World) { w.Companies[1].Kind = "client" },
+			`company cmp_client: kind "client" is not one of [AGENCY CLIENT]`},
+		{"task type", func(w *seed.World) { w.Tasks[0].Type = "CALL" },
+			`task tsk_copy: type "CALL" is not one of`},
+		{"task status", func(w *seed.World) { w.Tasks[0].Status = "DONE" },
+			`task tsk_copy: status "DONE" is not one of`},
+		{"task action", func(w *seed.World) { a := "FINISH"; w.Tasks[0].ActionTaken = &a },
+			`task tsk_copy: actionTaken "FINISH" is not one of`},
+		{"task data source", func(w *seed.World) { w.Tasks[1].Data[0].Source = "SMS" },
+			`task tsk_build: data tdt_notes: source "SMS" is not one of [EMAIL]`},
+		{"task data id", func(w *seed.World) { w.Tasks[1].Data[0].ID = "tsk_notes" },
+			`task tsk_build: data[0]: id "tsk_notes" is not a well-formed tdt_ id`},
+	}
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				w := world()
+				tt.edit(w)
+				err := seed.Load(t.Context(), st, w)
+				var invalid *seed.Error
+				if !errors.As(err, &invalid) {
+					t.Fatalf("Load = %v, want a *seed.Error", err)
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Load = %q, want it to say %q", err, tt.want)
+				}
+				// Later problems may follow from the first (a user left out is not there to be a
+				// member); the first is the cause.
+				if !strings.Contains(invalid.Problems[0], tt.want) {
+					t.Errorf("first problem = %q, want %q", invalid.Problems[0], tt.want)
+				}
+				requireEmpty(t, st)
+			})
+		}
+	})
+}
+
+func TestLoadListsEveryProblem(t *testing.T) {
+	w := world()
+	w.Users[0].CompanyID = "cmp_nope"
+	w.Tasks[0].PhaseID = "phs_other"
+	w.Tasks[1].Type = "CALL"
+	err := seed.Load(t.Context(), testdb.SQLite(t), w)
+	var invalid *seed.Error
+	if !errors.As(err, &invalid) {
+		t.Fatalf("Load = %v, want a *seed.Error", err)
+	}
+	if len(invalid.Problems) != 3 {
+		t.Errorf("problems = %q, want 3", invalid.Problems)
+	}
+}
+
+// All or nothing holds also when the database refuses a row that the checks let through: two
+// tokens with the same text have the same hash, the tokens table's key.
+func TestLoadWritesNothingWhenTheDatabaseRefusesARow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		w := world()
+		w.Tokens[1].Token = w.Tokens[0].Token
+		err := seed.Load(t.Context(), st, w)
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("Load = %v, want a conflict", err)
+		}
+		requireEmpty(t, st)
+	})
+}
+
+// A world may refer to rows loaded before (a test adds tasks to a shared world), but never
+// define them again.
+func TestLoadRefersToStoredRows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		base := world()
+		more := &seed.World{
+			Tasks: base.Tasks,
+			Users: []seed.User{{ID: "usr_cy", OrganizationID: "org_acme", CompanyID: "cmp_agency", FirstName: "Cy", LastName: "Borg",
+				Email: "cy@acme.test", InvitedByID: "usr_ada"}},
+		}
+		more.Tasks[0].AssigneeIDs = []string{"usr_cy", "usr_ada"}
+		base.Tasks = nil
+		if err := seed.Load(t.Context(), st, base); err != nil {
+			t.Fatal(err)
+		}
+		if err := seed.Load(t.Context(), st, more); err != nil {
+			t.Fatalf("load a world on top of another: %v", err)
+		}
+		stored := counts(t, st)
+
+		again := &seed.World{
+			Organizations: []seed.Organization{{ID: "org_acme", Name: "Acme again"}},
+			Tasks: []seed.Task{{ID: "tsk_more", ProjectID: "prj_site", PhaseID: "phs_disc", Label: "More", Type: "CALL_ANALYSIS",
+				AssigneeIDs: []string{"usr_gus"}}},
+		}
+		err := seed.Load(t.Context(), st, again)
+		for _, want := range []string{
+			"organization org_acme already exists in the database",
+			"task tsk_more: assignee usr_gus is of organization org_globex, not org_acme",
+		} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load = %v, want it to say %q", err, want)
+			}
+		}
+		if diff := cmp.Diff(stored, counts(t, st)); diff != "" {
+			t.Errorf("a refused world changed the rows (-before +after):\n%s", diff)
+		}
+	})
+}
+
+func TestParseTheExampleOfTheDesign(t *testing.T) {
+	f, err := os.Open("testdata/design.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := seed.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		if err := seed.Load(t.Context(), st, w); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{
+			"organizations": 1, "companies": 1, "users": 1, "tokens": 1, "projects": 1, "project_members": 1,
+			"phases": 1, "events": 0, "tasks": 1, "task_data": 0, "task_assignees": 1,
+		}
+		if diff := cmp.Diff(want, counts(t, st)); diff != "" {
+			t.Errorf("rows per table (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestParseIsStrict(t *testing.T) {
+	tests := []struct{ name, text, want string }{
+		{"unknown field", "{\n\"organizations\": [{\"id\": \"org_a\", \"nmae\": \"A\"}]}", `line 2: json: unknown field "nmae"`},
+		{"wrong type", "{\"users\": [\n{\"id\": \"usr_a\", \"isOrgAdmin\": \"yes\"}]}", "line 2:"},
+		{"more after the object", `{} {}`, "more after the world's object"},
+		{"not JSON", `organizations:`, "parse world: line 1:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := seed.Parse(strings.NewReader(tt.text))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse = %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// counts returns the number of rows of every table but the migrations' bookkeeping.
+func counts(t *testing.T, st *store.Store) map[string]int64 {
+	t.Helper()
+	tables, err := st.Gorm().WithContext(t.Context()).Migrator().GetTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := make(map[string]int64, len(tables))
+	for _, table := range tables {
+		if table == "schema_migrations" || strings.HasPrefix(table, "sqlite_") {
+			continue
+		}
+		var c int64
+		if err := st.Gorm().WithContext(t.Context()).Table(table).Count(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		n[table] = c
+	}
+	return n
+}
+
+// requireEmpty fails the test when any table holds a row.
+func requireEmpty(t *testing.T, st *store.Store) {
+	t.Helper()
+	for table, n := range counts(t, st) {
+		if n != 0 {
+			t.Errorf("table %s holds %d rows after a refused load, want none", table, n)
+		}
+	}
+}
