@@ -15,18 +15,28 @@ import (
 // a row. Every row's createdAt and modifiedAt is the time of loading; tokens are stored hashed;
 // a task's assignees are stored as assigned in the order w lists them.
 func Load(ctx context.Context, st *store.Store, w *World) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	err := st.WithTx(ctx, func(tx *store.Store) error {
-		r, err := check(ctx, tx, w, now)
+	return LoadAt(ctx, st, w, time.Now())
+}
+
+// LoadAt is Load with the time of loading given, for tests that compare timestamps: every row is
+// created and modified at at (in UTC, to the microsecond), the assignees of the world at, at+1µs,
+// at+2µs and so on, in the order the world lists them.
+func LoadAt(ctx context.Context, st *store.Store, w *World, at time.Time) error {
+	at = at.UTC().Truncate(time.Microsecond)
+	return st.WithTx(ctx, func(tx *store.Store) error {
+		r, err := check(ctx, tx, w, at)
 		if err != nil {
 			return err
 		}
 		return r.insert(ctx, tx)
 	})
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	return nil
+}
+
+// Empty reports whether st holds no organization, and so no row of any world: the server loads
+// the demo world into an empty database on its first start (DESIGN §6).
+func Empty(ctx context.Context, st *store.Store) (bool, error) {
+	has, err := st.HasOrganizations(ctx)
+	return !has, err
 }
 
 // insert writes the rows in the order of their foreign keys.

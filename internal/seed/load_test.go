@@ -91,6 +91,40 @@ func TestLoadWritesEveryRow(t *testing.T) {
 	})
 }
 
+func TestLoadAtGivesEveryRowTheTimeOfLoading(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		at := time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.FixedZone("CET", 3600))
+		want := at.UTC().Truncate(time.Microsecond)
+		if empty, err := seed.Empty(t.Context(), st); err != nil || !empty {
+			t.Fatalf("Empty before loading = %v, %v; want true", empty, err)
+		}
+		if err := seed.LoadAt(t.Context(), st, world(), at); err != nil {
+			t.Fatal(err)
+		}
+		if empty, err := seed.Empty(t.Context(), st); err != nil || empty {
+			t.Errorf("Empty after loading = %v, %v; want false", empty, err)
+		}
+		var users []model.User
+		if err := st.Gorm().Find(&users).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			if !u.CreatedAt.Equal(want) || !u.ModifiedAt.Equal(want) {
+				t.Errorf("user %s: createdAt %v, modifiedAt %v; want both %v", u.ID, u.CreatedAt, u.ModifiedAt, want)
+			}
+		}
+		var assigned []store.TaskAssignee
+		if err := st.Gorm().Order("assigned_at").Find(&assigned).Error; err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range assigned {
+			if w := want.Add(time.Duration(i) * time.Microsecond); !a.AssignedAt.Equal(w) {
+				t.Errorf("assignee %d (%s of %s) assigned at %v, want %v", i, a.UserID, a.TaskID, a.AssignedAt, w)
+			}
+		}
+	})
+}
+
 // Task.assignee is the first assignee: the order of a world's assigneeIds must survive.
 func TestLoadKeepsTheOrderOfAssignees(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {

@@ -3,7 +3,20 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/taskql/taskql/model"
 )
+
+// HasOrganizations reports whether any organization is stored; without one no other row can
+// exist. The first start of the server loads the demo world into a database without any
+// (DESIGN §6).
+func (s *Store) HasOrganizations(ctx context.Context) (bool, error) {
+	var n int64
+	if err := s.q(ctx).Model(&model.Organization{}).Limit(1).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("count organizations: %w", err)
+	}
+	return n > 0, nil
+}
 
 // ExistingByID returns the rows of T's table (a model struct such as model.User) whose id is
 // among ids, in no particular order; an id without a row is left out. It applies no Scope and
