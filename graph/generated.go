@@ -219,10 +219,10 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CompanyResolver interface {
-	Organization(ctx context.Context, obj *model.Company) (*model.Organization, error)
+	Organization(ctx context.Context, objs []*model.Company) ([]*model.Organization, error)
 }
 type EventResolver interface {
-	Actor(ctx context.Context, obj *model.Event) (*model.User, error)
+	Actor(ctx context.Context, objs []*model.Event) ([]*model.User, error)
 }
 type MutationResolver interface {
 	SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error)
@@ -230,13 +230,13 @@ type MutationResolver interface {
 	UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error)
 }
 type PhaseResolver interface {
-	Project(ctx context.Context, obj *model.Phase) (*model.Project, error)
+	Project(ctx context.Context, objs []*model.Phase) ([]*model.Project, error)
 }
 type ProjectResolver interface {
-	Organization(ctx context.Context, obj *model.Project) (*model.Organization, error)
+	Organization(ctx context.Context, objs []*model.Project) ([]*model.Organization, error)
 
 	Members(ctx context.Context, obj *model.Project, first *int, after *string) (*model.Connection[model.User], error)
-	Phases(ctx context.Context, obj *model.Project) ([]*model.Phase, error)
+	Phases(ctx context.Context, objs []*model.Project) ([][]*model.Phase, error)
 	Tasks(ctx context.Context, obj *model.Project, filter *model.TaskFilter, first *int, after *string) (*model.Connection[model.Task], error)
 }
 type QueryResolver interface {
@@ -251,24 +251,24 @@ type QueryResolver interface {
 	Projects(ctx context.Context, first *int, after *string) (*model.Connection[model.Project], error)
 }
 type TaskResolver interface {
-	Organization(ctx context.Context, obj *model.Task) (*model.Organization, error)
-	Project(ctx context.Context, obj *model.Task) (*model.Project, error)
-	Phase(ctx context.Context, obj *model.Task) (*model.Phase, error)
+	Organization(ctx context.Context, objs []*model.Task) ([]*model.Organization, error)
+	Project(ctx context.Context, objs []*model.Task) ([]*model.Project, error)
+	Phase(ctx context.Context, objs []*model.Task) ([]*model.Phase, error)
 
-	Data(ctx context.Context, obj *model.Task) ([]*model.TaskData, error)
-	TriggerEvent(ctx context.Context, obj *model.Task) (*model.Event, error)
+	Data(ctx context.Context, objs []*model.Task) ([][]*model.TaskData, error)
+	TriggerEvent(ctx context.Context, objs []*model.Task) ([]*model.Event, error)
 
-	Assignee(ctx context.Context, obj *model.Task) (*model.User, error)
-	AssigneeID(ctx context.Context, obj *model.Task) (*string, error)
-	Assignees(ctx context.Context, obj *model.Task) ([]*model.User, error)
+	Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error)
+	AssigneeID(ctx context.Context, objs []*model.Task) ([]*string, error)
+	Assignees(ctx context.Context, objs []*model.Task) ([][]*model.User, error)
 	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*model.Connection[model.User], error)
 	Events(ctx context.Context, obj *model.Task, first *int, after *string) (*model.Connection[model.Event], error)
 }
 type UserResolver interface {
-	Organization(ctx context.Context, obj *model.User) (*model.Organization, error)
-	Company(ctx context.Context, obj *model.User) (*model.Company, error)
+	Organization(ctx context.Context, objs []*model.User) ([]*model.Organization, error)
+	Company(ctx context.Context, objs []*model.User) ([]*model.Company, error)
 
-	InvitedBy(ctx context.Context, obj *model.User) (*model.User, error)
+	InvitedBy(ctx context.Context, objs []*model.User) ([]*model.User, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2299,7 +2299,7 @@ func (ec *executionContext) _Company_organization(ctx context.Context, field gra
 			return ec.fieldContext_Company_organization(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Company().Organization(ctx, obj)
+			return ec.resolveBatch_Company_organization(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Organization) graphql.Marshaler {
@@ -2320,6 +2320,29 @@ func (ec *executionContext) fieldContext_Company_organization(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Company_organization(ctx context.Context, field graphql.CollectedField, obj *model.Company) (any, error) {
+	resolver := ec.Resolvers.Company()
+	if batch, ok := graphql.BatchParentsFor[*model.Company](ctx, "Company"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Organization(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Organization](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Company.organization",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Organization(ctx, []*model.Company{obj})
+	return graphql.ResolveBatchSingleResult[*model.Organization](
+		ctx,
+		results,
+		err,
+		"Company.organization",
+	)
 }
 
 func (ec *executionContext) _Company_name(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
@@ -2446,7 +2469,7 @@ func (ec *executionContext) _Event_actor(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Event_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().Actor(ctx, obj)
+			return ec.resolveBatch_Event_actor(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
@@ -2467,6 +2490,29 @@ func (ec *executionContext) fieldContext_Event_actor(_ context.Context, field gr
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Event_actor(ctx context.Context, field graphql.CollectedField, obj *model.Event) (any, error) {
+	resolver := ec.Resolvers.Event()
+	if batch, ok := graphql.BatchParentsFor[*model.Event](ctx, "Event"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Actor(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.User](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Event.actor",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Actor(ctx, []*model.Event{obj})
+	return graphql.ResolveBatchSingleResult[*model.User](
+		ctx,
+		results,
+		err,
+		"Event.actor",
+	)
 }
 
 func (ec *executionContext) _Event_entity(ctx context.Context, field graphql.CollectedField, obj *model.Event) (ret graphql.Marshaler) {
@@ -3060,7 +3106,7 @@ func (ec *executionContext) _Phase_project(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Phase_project(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Phase().Project(ctx, obj)
+			return ec.resolveBatch_Phase_project(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Project) graphql.Marshaler {
@@ -3081,6 +3127,29 @@ func (ec *executionContext) fieldContext_Phase_project(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Phase_project(ctx context.Context, field graphql.CollectedField, obj *model.Phase) (any, error) {
+	resolver := ec.Resolvers.Phase()
+	if batch, ok := graphql.BatchParentsFor[*model.Phase](ctx, "Phase"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Project(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Project](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Phase.project",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Project(ctx, []*model.Phase{obj})
+	return graphql.ResolveBatchSingleResult[*model.Project](
+		ctx,
+		results,
+		err,
+		"Phase.project",
+	)
 }
 
 func (ec *executionContext) _Phase_name(ctx context.Context, field graphql.CollectedField, obj *model.Phase) (ret graphql.Marshaler) {
@@ -3184,7 +3253,7 @@ func (ec *executionContext) _Project_organization(ctx context.Context, field gra
 			return ec.fieldContext_Project_organization(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Project().Organization(ctx, obj)
+			return ec.resolveBatch_Project_organization(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Organization) graphql.Marshaler {
@@ -3205,6 +3274,29 @@ func (ec *executionContext) fieldContext_Project_organization(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Project_organization(ctx context.Context, field graphql.CollectedField, obj *model.Project) (any, error) {
+	resolver := ec.Resolvers.Project()
+	if batch, ok := graphql.BatchParentsFor[*model.Project](ctx, "Project"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Organization(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Organization](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Project.organization",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Organization(ctx, []*model.Project{obj})
+	return graphql.ResolveBatchSingleResult[*model.Organization](
+		ctx,
+		results,
+		err,
+		"Project.organization",
+	)
 }
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *model.Project) (ret graphql.Marshaler) {
@@ -3283,7 +3375,7 @@ func (ec *executionContext) _Project_phases(ctx context.Context, field graphql.C
 			return ec.fieldContext_Project_phases(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Project().Phases(ctx, obj)
+			return ec.resolveBatch_Project_phases(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Phase) graphql.Marshaler {
@@ -3304,6 +3396,29 @@ func (ec *executionContext) fieldContext_Project_phases(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Project_phases(ctx context.Context, field graphql.CollectedField, obj *model.Project) (any, error) {
+	resolver := ec.Resolvers.Project()
+	if batch, ok := graphql.BatchParentsFor[*model.Project](ctx, "Project"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Phases(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]*model.Phase](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Project.phases",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Phases(ctx, []*model.Project{obj})
+	return graphql.ResolveBatchSingleResult[[]*model.Phase](
+		ctx,
+		results,
+		err,
+		"Project.phases",
+	)
 }
 
 func (ec *executionContext) _Project_tasks(ctx context.Context, field graphql.CollectedField, obj *model.Project) (ret graphql.Marshaler) {
@@ -4016,7 +4131,7 @@ func (ec *executionContext) _Task_organization(ctx context.Context, field graphq
 			return ec.fieldContext_Task_organization(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().Organization(ctx, obj)
+			return ec.resolveBatch_Task_organization(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Organization) graphql.Marshaler {
@@ -4038,6 +4153,29 @@ func (ec *executionContext) fieldContext_Task_organization(_ context.Context, fi
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Task_organization(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Organization(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Organization](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.organization",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Organization(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[*model.Organization](
+		ctx,
+		results,
+		err,
+		"Task.organization",
+	)
+}
 
 func (ec *executionContext) _Task_project(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4048,7 +4186,7 @@ func (ec *executionContext) _Task_project(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Task_project(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().Project(ctx, obj)
+			return ec.resolveBatch_Task_project(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Project) graphql.Marshaler {
@@ -4070,6 +4208,29 @@ func (ec *executionContext) fieldContext_Task_project(_ context.Context, field g
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Task_project(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Project(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Project](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.project",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Project(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[*model.Project](
+		ctx,
+		results,
+		err,
+		"Task.project",
+	)
+}
 
 func (ec *executionContext) _Task_phase(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4080,7 +4241,7 @@ func (ec *executionContext) _Task_phase(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Task_phase(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().Phase(ctx, obj)
+			return ec.resolveBatch_Task_phase(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Phase) graphql.Marshaler {
@@ -4101,6 +4262,29 @@ func (ec *executionContext) fieldContext_Task_phase(_ context.Context, field gra
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Task_phase(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Phase(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Phase](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.phase",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Phase(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[*model.Phase](
+		ctx,
+		results,
+		err,
+		"Task.phase",
+	)
 }
 
 func (ec *executionContext) _Task_label(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
@@ -4296,7 +4480,7 @@ func (ec *executionContext) _Task_data(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Task_data(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().Data(ctx, obj)
+			return ec.resolveBatch_Task_data(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.TaskData) graphql.Marshaler {
@@ -4318,6 +4502,29 @@ func (ec *executionContext) fieldContext_Task_data(_ context.Context, field grap
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Task_data(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Data(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]*model.TaskData](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.data",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Data(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[[]*model.TaskData](
+		ctx,
+		results,
+		err,
+		"Task.data",
+	)
+}
 
 func (ec *executionContext) _Task_triggerEvent(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4328,7 +4535,7 @@ func (ec *executionContext) _Task_triggerEvent(ctx context.Context, field graphq
 			return ec.fieldContext_Task_triggerEvent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().TriggerEvent(ctx, obj)
+			return ec.resolveBatch_Task_triggerEvent(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Event) graphql.Marshaler {
@@ -4349,6 +4556,29 @@ func (ec *executionContext) fieldContext_Task_triggerEvent(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Task_triggerEvent(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.TriggerEvent(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Event](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.triggerEvent",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.TriggerEvent(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[*model.Event](
+		ctx,
+		results,
+		err,
+		"Task.triggerEvent",
+	)
 }
 
 func (ec *executionContext) _Task_triggerEventId(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
@@ -4383,7 +4613,7 @@ func (ec *executionContext) _Task_assignee(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Task_assignee(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().Assignee(ctx, obj)
+			return ec.resolveBatch_Task_assignee(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
@@ -4405,6 +4635,29 @@ func (ec *executionContext) fieldContext_Task_assignee(_ context.Context, field 
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Task_assignee(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Assignee(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.User](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.assignee",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Assignee(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[*model.User](
+		ctx,
+		results,
+		err,
+		"Task.assignee",
+	)
+}
 
 func (ec *executionContext) _Task_assigneeId(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4415,7 +4668,7 @@ func (ec *executionContext) _Task_assigneeId(ctx context.Context, field graphql.
 			return ec.fieldContext_Task_assigneeId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().AssigneeID(ctx, obj)
+			return ec.resolveBatch_Task_assigneeId(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4428,6 +4681,29 @@ func (ec *executionContext) _Task_assigneeId(ctx context.Context, field graphql.
 func (ec *executionContext) fieldContext_Task_assigneeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, true, true, "ID")
 }
+func (ec *executionContext) resolveBatch_Task_assigneeId(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AssigneeID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.assigneeId",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AssigneeID(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[*string](
+		ctx,
+		results,
+		err,
+		"Task.assigneeId",
+	)
+}
 
 func (ec *executionContext) _Task_assignees(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4438,7 +4714,7 @@ func (ec *executionContext) _Task_assignees(ctx context.Context, field graphql.C
 			return ec.fieldContext_Task_assignees(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Task().Assignees(ctx, obj)
+			return ec.resolveBatch_Task_assignees(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
@@ -4459,6 +4735,29 @@ func (ec *executionContext) fieldContext_Task_assignees(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Task_assignees(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
+	resolver := ec.Resolvers.Task()
+	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Assignees(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]*model.User](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Task.assignees",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Assignees(ctx, []*model.Task{obj})
+	return graphql.ResolveBatchSingleResult[[]*model.User](
+		ctx,
+		results,
+		err,
+		"Task.assignees",
+	)
 }
 
 func (ec *executionContext) _Task_assignableUsers(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
@@ -4939,7 +5238,7 @@ func (ec *executionContext) _User_organization(ctx context.Context, field graphq
 			return ec.fieldContext_User_organization(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Organization(ctx, obj)
+			return ec.resolveBatch_User_organization(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Organization) graphql.Marshaler {
@@ -4961,6 +5260,29 @@ func (ec *executionContext) fieldContext_User_organization(_ context.Context, fi
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_User_organization(ctx context.Context, field graphql.CollectedField, obj *model.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	if batch, ok := graphql.BatchParentsFor[*model.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Organization(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Organization](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.organization",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Organization(ctx, []*model.User{obj})
+	return graphql.ResolveBatchSingleResult[*model.Organization](
+		ctx,
+		results,
+		err,
+		"User.organization",
+	)
+}
 
 func (ec *executionContext) _User_company(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4971,7 +5293,7 @@ func (ec *executionContext) _User_company(ctx context.Context, field graphql.Col
 			return ec.fieldContext_User_company(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Company(ctx, obj)
+			return ec.resolveBatch_User_company(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
@@ -4992,6 +5314,29 @@ func (ec *executionContext) fieldContext_User_company(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_User_company(ctx context.Context, field graphql.CollectedField, obj *model.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	if batch, ok := graphql.BatchParentsFor[*model.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Company(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Company](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.company",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Company(ctx, []*model.User{obj})
+	return graphql.ResolveBatchSingleResult[*model.Company](
+		ctx,
+		results,
+		err,
+		"User.company",
+	)
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
@@ -5187,7 +5532,7 @@ func (ec *executionContext) _User_invitedBy(ctx context.Context, field graphql.C
 			return ec.fieldContext_User_invitedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().InvitedBy(ctx, obj)
+			return ec.resolveBatch_User_invitedBy(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
@@ -5208,6 +5553,29 @@ func (ec *executionContext) fieldContext_User_invitedBy(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_User_invitedBy(ctx context.Context, field graphql.CollectedField, obj *model.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	if batch, ok := graphql.BatchParentsFor[*model.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.InvitedBy(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.User](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.invitedBy",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.InvitedBy(ctx, []*model.User{obj})
+	return graphql.ResolveBatchSingleResult[*model.User](
+		ctx,
+		results,
+		err,
+		"User.invitedBy",
+	)
 }
 
 func (ec *executionContext) _User_defaultEmailSenderId(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
@@ -8341,6 +8709,7 @@ func (ec *executionContext) marshalNDashboardSettings2ᚖgithubᚗcomᚋtaskql�
 }
 
 func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Event) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Event", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8550,6 +8919,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋtaskqlᚋtaskql�
 }
 
 func (ec *executionContext) marshalNPhase2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐPhaseᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Phase) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Phase", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8574,6 +8944,7 @@ func (ec *executionContext) marshalNPhase2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmo
 }
 
 func (ec *executionContext) marshalNProject2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Project) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8654,6 +9025,7 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) marshalNTask2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Task) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Task", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8788,6 +9160,7 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.User) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "User", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

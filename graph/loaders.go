@@ -61,30 +61,68 @@ func withLoaders(ctx context.Context, l *loaders) context.Context {
 
 func loadersFrom(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
 
-// one loads an object that must exist for the viewer, since its parent is visible.
-func one[K ~string, V any](ctx context.Context, l *dataloadgen.Loader[K, *V], key K) (*V, error) {
-	v, err := l.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, rules.ErrNotFound
+// each loads, in one batch, the value every parent refers to by key; a parent whose key is absent
+// (ok false) gets the zero value. A batch resolver hands it all its sibling parents at once, so a
+// list of any length costs one read per relation.
+func each[P any, K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], parents []*P, key func(*P) (K, bool)) ([]V, []error) {
+	thunks := make([]func() (V, error), len(parents))
+	for i, p := range parents {
+		if k, ok := key(p); ok {
+			thunks[i] = l.LoadThunk(ctx, k)
+		}
 	}
-	return v, err
+	out := make([]V, len(parents))
+	errs := make([]error, len(parents))
+	for i, load := range thunks {
+		if load != nil {
+			out[i], errs[i] = load()
+		}
+	}
+	return out, errs
 }
 
-// optionalOne loads an object by an optional key; none is nil.
-func optionalOne[K ~string, V any](ctx context.Context, l *dataloadgen.Loader[K, *V], key *K) (*V, error) {
-	if key == nil {
-		return nil, nil
+// objects loads the object each parent refers to: one that must exist for the viewer (its parent
+// is visible) or, when the key is optional, nil.
+func objects[P any, K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, *V], parents []*P, key func(*P) (K, bool)) ([]*V, error) {
+	out, errs := each(ctx, l, parents, key)
+	for _, err := range errs {
+		if errors.Is(err, dataloadgen.ErrNotFound) {
+			return nil, rules.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return one(ctx, l, *key)
+	return out, nil
 }
 
-// many loads a list; a key with no rows has an empty list.
-func many[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, []*V], key K) ([]*V, error) {
-	v, err := l.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return []*V{}, nil
+// lists loads the list each parent has; a parent without rows has an empty list.
+func lists[P any, K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, []*V], parents []*P, key func(*P) K) ([][]*V, error) {
+	out, errs := each(ctx, l, parents, func(p *P) (K, bool) { return key(p), true })
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, dataloadgen.ErrNotFound) {
+			return nil, err
+		}
+		if out[i] == nil {
+			out[i] = []*V{}
+		}
 	}
-	return v, err
+	return out, nil
+}
+
+// required and optional adapt a parent's key for objects.
+func required[P any, K any](key func(*P) K) func(*P) (K, bool) {
+	return func(p *P) (K, bool) { return key(p), true }
+}
+
+func optional[P any, K any](key func(*P) *K) func(*P) (K, bool) {
+	return func(p *P) (K, bool) {
+		if k := key(p); k != nil {
+			return *k, true
+		}
+		var zero K
+		return zero, false
+	}
 }
 
 // forgetTask drops what the loaders remember of a task that a mutation changed, so that the

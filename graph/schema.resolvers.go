@@ -11,14 +11,14 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
-// Organization is the resolver for the organization field.
-func (r *companyResolver) Organization(ctx context.Context, obj *model.Company) (*model.Organization, error) {
-	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
+// Organization is the batch resolver for the organization field.
+func (r *companyResolver) Organization(ctx context.Context, objs []*model.Company) ([]*model.Organization, error) {
+	return objects(ctx, loadersFrom(ctx).organizations, objs, required(func(c *model.Company) model.OrganizationID { return c.OrganizationID }))
 }
 
-// Actor is the resolver for the actor field.
-func (r *eventResolver) Actor(ctx context.Context, obj *model.Event) (*model.User, error) {
-	return optionalOne(ctx, loadersFrom(ctx).users, obj.ActorID)
+// Actor is the batch resolver for the actor field.
+func (r *eventResolver) Actor(ctx context.Context, objs []*model.Event) ([]*model.User, error) {
+	return objects(ctx, loadersFrom(ctx).users, objs, optional(func(e *model.Event) *model.UserID { return e.ActorID }))
 }
 
 // SetTaskAssignee is the resolver for the setTaskAssignee field.
@@ -36,14 +36,14 @@ func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, user
 	return changed(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), taskID, userID))
 }
 
-// Project is the resolver for the project field.
-func (r *phaseResolver) Project(ctx context.Context, obj *model.Phase) (*model.Project, error) {
-	return one(ctx, loadersFrom(ctx).projects, obj.ProjectID)
+// Project is the batch resolver for the project field.
+func (r *phaseResolver) Project(ctx context.Context, objs []*model.Phase) ([]*model.Project, error) {
+	return objects(ctx, loadersFrom(ctx).projects, objs, required(func(p *model.Phase) model.ProjectID { return p.ProjectID }))
 }
 
-// Organization is the resolver for the organization field.
-func (r *projectResolver) Organization(ctx context.Context, obj *model.Project) (*model.Organization, error) {
-	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
+// Organization is the batch resolver for the organization field.
+func (r *projectResolver) Organization(ctx context.Context, objs []*model.Project) ([]*model.Organization, error) {
+	return objects(ctx, loadersFrom(ctx).organizations, objs, required(func(p *model.Project) model.OrganizationID { return p.OrganizationID }))
 }
 
 // Members is the resolver for the members field.
@@ -55,9 +55,9 @@ func (r *projectResolver) Members(ctx context.Context, obj *model.Project, first
 	return connection(r.Rules.ProjectMembers(ctx, viewer(ctx), obj, args))
 }
 
-// Phases is the resolver for the phases field.
-func (r *projectResolver) Phases(ctx context.Context, obj *model.Project) ([]*model.Phase, error) {
-	return many(ctx, loadersFrom(ctx).phasesOf, obj.ID)
+// Phases is the batch resolver for the phases field.
+func (r *projectResolver) Phases(ctx context.Context, objs []*model.Project) ([][]*model.Phase, error) {
+	return lists(ctx, loadersFrom(ctx).phasesOf, objs, func(p *model.Project) model.ProjectID { return p.ID })
 }
 
 // Tasks is the resolver for the tasks field.
@@ -126,53 +126,65 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string)
 	return connection(r.Rules.Projects(ctx, viewer(ctx), args))
 }
 
-// Organization is the resolver for the organization field.
-func (r *taskResolver) Organization(ctx context.Context, obj *model.Task) (*model.Organization, error) {
-	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
+// Organization is the batch resolver for the organization field.
+func (r *taskResolver) Organization(ctx context.Context, objs []*model.Task) ([]*model.Organization, error) {
+	return objects(ctx, loadersFrom(ctx).organizations, objs, required(func(t *model.Task) model.OrganizationID { return t.OrganizationID }))
 }
 
-// Project is the resolver for the project field.
-func (r *taskResolver) Project(ctx context.Context, obj *model.Task) (*model.Project, error) {
-	return one(ctx, loadersFrom(ctx).projects, obj.ProjectID)
+// Project is the batch resolver for the project field.
+func (r *taskResolver) Project(ctx context.Context, objs []*model.Task) ([]*model.Project, error) {
+	return objects(ctx, loadersFrom(ctx).projects, objs, required(func(t *model.Task) model.ProjectID { return t.ProjectID }))
 }
 
-// Phase is the resolver for the phase field.
-func (r *taskResolver) Phase(ctx context.Context, obj *model.Task) (*model.Phase, error) {
-	return one(ctx, loadersFrom(ctx).phases, obj.PhaseID)
+// Phase is the batch resolver for the phase field.
+func (r *taskResolver) Phase(ctx context.Context, objs []*model.Task) ([]*model.Phase, error) {
+	return objects(ctx, loadersFrom(ctx).phases, objs, required(func(t *model.Task) model.PhaseID { return t.PhaseID }))
 }
 
-// Data is the resolver for the data field.
-func (r *taskResolver) Data(ctx context.Context, obj *model.Task) ([]*model.TaskData, error) {
-	return many(ctx, loadersFrom(ctx).taskData, obj.ID)
+// Data is the batch resolver for the data field.
+func (r *taskResolver) Data(ctx context.Context, objs []*model.Task) ([][]*model.TaskData, error) {
+	return lists(ctx, loadersFrom(ctx).taskData, objs, func(t *model.Task) model.TaskID { return t.ID })
 }
 
-// TriggerEvent is the resolver for the triggerEvent field.
-func (r *taskResolver) TriggerEvent(ctx context.Context, obj *model.Task) (*model.Event, error) {
-	return optionalOne(ctx, loadersFrom(ctx).events, obj.TriggerEventID)
+// TriggerEvent is the batch resolver for the triggerEvent field.
+func (r *taskResolver) TriggerEvent(ctx context.Context, objs []*model.Task) ([]*model.Event, error) {
+	return objects(ctx, loadersFrom(ctx).events, objs, optional(func(t *model.Task) *model.EventID { return t.TriggerEventID }))
 }
 
-// Assignee is the resolver for the assignee field.
-func (r *taskResolver) Assignee(ctx context.Context, obj *model.Task) (*model.User, error) {
-	users, err := many(ctx, loadersFrom(ctx).assignees, obj.ID)
-	if err != nil || len(users) == 0 {
+// Assignee is the batch resolver for the assignee field.
+func (r *taskResolver) Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error) {
+	lists, err := r.Assignees(ctx, objs)
+	if err != nil {
 		return nil, err
 	}
-	return users[0], nil
+	first := make([]*model.User, len(lists))
+	for i, users := range lists {
+		if len(users) > 0 {
+			first[i] = users[0]
+		}
+	}
+	return first, nil
 }
 
-// AssigneeID is the resolver for the assigneeId field.
-func (r *taskResolver) AssigneeID(ctx context.Context, obj *model.Task) (*string, error) {
-	u, err := r.Assignee(ctx, obj)
-	if err != nil || u == nil {
+// AssigneeID is the batch resolver for the assigneeId field.
+func (r *taskResolver) AssigneeID(ctx context.Context, objs []*model.Task) ([]*string, error) {
+	users, err := r.Assignee(ctx, objs)
+	if err != nil {
 		return nil, err
 	}
-	id := string(u.ID)
-	return &id, nil
+	ids := make([]*string, len(users))
+	for i, u := range users {
+		if u != nil {
+			id := string(u.ID)
+			ids[i] = &id
+		}
+	}
+	return ids, nil
 }
 
-// Assignees is the resolver for the assignees field.
-func (r *taskResolver) Assignees(ctx context.Context, obj *model.Task) ([]*model.User, error) {
-	return many(ctx, loadersFrom(ctx).assignees, obj.ID)
+// Assignees is the batch resolver for the assignees field.
+func (r *taskResolver) Assignees(ctx context.Context, objs []*model.Task) ([][]*model.User, error) {
+	return lists(ctx, loadersFrom(ctx).assignees, objs, func(t *model.Task) model.TaskID { return t.ID })
 }
 
 // AssignableUsers is the resolver for the assignableUsers field.
@@ -193,19 +205,19 @@ func (r *taskResolver) Events(ctx context.Context, obj *model.Task, first *int, 
 	return connection(r.Rules.TaskEvents(ctx, viewer(ctx), obj, args))
 }
 
-// Organization is the resolver for the organization field.
-func (r *userResolver) Organization(ctx context.Context, obj *model.User) (*model.Organization, error) {
-	return one(ctx, loadersFrom(ctx).organizations, obj.OrganizationID)
+// Organization is the batch resolver for the organization field.
+func (r *userResolver) Organization(ctx context.Context, objs []*model.User) ([]*model.Organization, error) {
+	return objects(ctx, loadersFrom(ctx).organizations, objs, required(func(u *model.User) model.OrganizationID { return u.OrganizationID }))
 }
 
-// Company is the resolver for the company field.
-func (r *userResolver) Company(ctx context.Context, obj *model.User) (*model.Company, error) {
-	return one(ctx, loadersFrom(ctx).companies, obj.CompanyID)
+// Company is the batch resolver for the company field.
+func (r *userResolver) Company(ctx context.Context, objs []*model.User) ([]*model.Company, error) {
+	return objects(ctx, loadersFrom(ctx).companies, objs, required(func(u *model.User) model.CompanyID { return u.CompanyID }))
 }
 
-// InvitedBy is the resolver for the invitedBy field.
-func (r *userResolver) InvitedBy(ctx context.Context, obj *model.User) (*model.User, error) {
-	return optionalOne(ctx, loadersFrom(ctx).users, obj.InvitedByID)
+// InvitedBy is the batch resolver for the invitedBy field.
+func (r *userResolver) InvitedBy(ctx context.Context, objs []*model.User) ([]*model.User, error) {
+	return objects(ctx, loadersFrom(ctx).users, objs, optional(func(u *model.User) *model.UserID { return u.InvitedByID }))
 }
 
 // Company returns CompanyResolver implementation.

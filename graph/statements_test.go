@@ -1,0 +1,134 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/internal/seed"
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/internal/testdb"
+)
+
+// statementWorld has one project with 120 members (every other one of the client company) and
+// 120 tasks in two phases (one internal), each with two assignees: big enough that a per-row
+// query would show in the counts.
+func statementWorld() *seed.World {
+	w := &seed.World{
+		Organizations: []seed.Organization{{ID: "org_s", Name: "S"}},
+		Companies: []seed.Company{
+			{ID: "cmp_sagency", OrganizationID: "org_s", Name: "Agency", Kind: "AGENCY"},
+			{ID: "cmp_sclient", OrganizationID: "org_s", Name: "Client", Kind: "CLIENT"},
+		},
+		Projects: []seed.Project{{ID: "prj_s", OrganizationID: "org_s", Name: "P"}},
+		Phases: []seed.Phase{
+			{ID: "phs_sopen", ProjectID: "prj_s", Name: "Open"},
+			{ID: "phs_sinternal", ProjectID: "prj_s", Name: "Internal", Internal: true},
+		},
+		Tokens: []seed.Token{{UserID: "usr_s000", Token: "statement-admin"}},
+	}
+	for i := range 120 {
+		company := "cmp_sagency"
+		if i%2 == 1 {
+			company = "cmp_sclient"
+		}
+		id := fmt.Sprintf("usr_s%03d", i)
+		w.Users = append(w.Users, seed.User{ID: id, OrganizationID: "org_s", CompanyID: company,
+			FirstName: "U", LastName: fmt.Sprint(i), Email: id + "@s.test", IsOrgAdmin: i == 0})
+		w.Projects[0].MemberIDs = append(w.Projects[0].MemberIDs, id)
+	}
+	for i := range 120 {
+		phase := "phs_sopen"
+		if i%2 == 1 {
+			phase = "phs_sinternal"
+		}
+		w.Tasks = append(w.Tasks, seed.Task{ID: fmt.Sprintf("tsk_s%03d", i), ProjectID: "prj_s", PhaseID: phase,
+			Label: "T", Type: "CALL_ANALYSIS", AssigneeIDs: []string{"usr_s000", "usr_s002"}})
+	}
+	return w
+}
+
+// countingServer serves the real handler and reports how many SQL statements each request ran.
+func countingServer(t *testing.T, st *store.Store) (post func(query string, vars map[string]any) (int, map[string]any)) {
+	t.Helper()
+	if err := seed.Load(context.Background(), st, statementWorld()); err != nil {
+		t.Fatal(err)
+	}
+	h := graph.NewServer(rules.New(st), graph.Options{})
+	var counter *store.StatementCounter
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, c := store.CountStatements(r.Context())
+		counter = c
+		h.ServeHTTP(w, r.WithContext(ctx))
+	}))
+	t.Cleanup(srv.Close)
+	return func(query string, vars map[string]any) (int, map[string]any) {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer statement-admin")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		if out["errors"] != nil {
+			t.Fatalf("errors: %v", out["errors"])
+		}
+		return counter.Count(), out
+	}
+}
+
+const pageQuery = `query($p: ID!, $n: Int!) { tasks(filter: {projectId: $p}, first: $n) {
+	nodes { id label status phase { id name internal } assignees { id name email } } } }`
+
+// The page read of the benchmark runs the same small number of statements whatever its size:
+// the viewer's token, the page, the phases, the assignees (no query per task).
+func TestStatementCountOfTaskPageIsConstant(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		post := countingServer(t, st)
+		small, out := post(pageQuery, map[string]any{"p": "prj_s", "n": 5})
+		if n := len(out["data"].(map[string]any)["tasks"].(map[string]any)["nodes"].([]any)); n != 5 {
+			t.Fatalf("first 5 gave %d tasks", n)
+		}
+		large, out := post(pageQuery, map[string]any{"p": "prj_s", "n": 100})
+		if n := len(out["data"].(map[string]any)["tasks"].(map[string]any)["nodes"].([]any)); n != 100 {
+			t.Fatalf("first 100 gave %d tasks", n)
+		}
+		if small != large || large > 4 {
+			t.Errorf("statements: first 5 ran %d, first 100 ran %d; want the same, at most 4", small, large)
+		}
+	})
+}
+
+// assignUsers checks and writes any number of users with the same statements.
+func TestStatementCountOfAssignUsersIsConstant(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		post := countingServer(t, st)
+		const m = `mutation($t: ID!, $u: [ID!]!) { assignUsers(taskId: $t, userIds: $u) { id assignees { id } } }`
+		one, _ := post(m, map[string]any{"t": "tsk_s000", "u": []string{"usr_s001"}})
+		var hundred []string
+		for i := 3; len(hundred) < 98; i++ {
+			hundred = append(hundred, fmt.Sprintf("usr_s%03d", i))
+		}
+		many, out := post(m, map[string]any{"t": "tsk_s002", "u": hundred})
+		got := out["data"].(map[string]any)["assignUsers"].(map[string]any)["assignees"].([]any)
+		if len(got) != 100 {
+			t.Fatalf("task holds %d assignees, want 100", len(got))
+		}
+		if one != many {
+			t.Errorf("statements: 1 user ran %d, 98 users ran %d; want the same", one, many)
+		}
+		t.Logf("assignUsers runs %d statements", many)
+	})
+}
