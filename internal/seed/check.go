@@ -2,6 +2,7 @@ package seed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ type Error struct {
 	Problems []string
 }
 
+// Error joins the problems with semicolons.
 func (e *Error) Error() string {
 	return "invalid world: " + strings.Join(e.Problems, "; ")
 }
@@ -231,6 +233,7 @@ func (c *checker) define(w *World) {
 			Data:           e.Data,
 			Timestamp:      at,
 		}
+		c.validJSON(owner, "data", e.Data)
 		c.events[id] = row
 		c.rows.events = append(c.rows.events, row)
 	}
@@ -246,7 +249,7 @@ func (c *checker) defineTask(i int, t Task) {
 	}
 	owner := "task " + t.ID
 	c.required(owner, "label", t.Label)
-	var org model.OrganizationID // the project's, checked by link
+	var org model.OrganizationID // when absent, link makes it the project's
 	if t.OrganizationID != "" {
 		org = ref(c, model.ParseOrganizationID, owner, "organizationId", t.OrganizationID)
 	}
@@ -283,6 +286,7 @@ func (c *checker) defineTask(i int, t Task) {
 		}
 		row.ActionTaken = &action
 	}
+	c.validJSON(owner, "completedAction", t.CompletedAction)
 	c.tasks[id] = row
 	c.rows.tasks = append(c.rows.tasks, row)
 
@@ -304,6 +308,7 @@ func (c *checker) defineTask(i int, t Task) {
 		if !typ.IsValid() {
 			c.problem("%s: data %s: type %q is not one of %v", owner, d.ID, d.Type, model.AllTaskDataType)
 		}
+		c.validJSON(owner+": data "+d.ID, "data", d.Data)
 		dataRow := &model.TaskData{
 			ID: dataID, TaskID: id, Source: source, Type: typ, Data: d.Data,
 			CreatedAt: c.now, ModifiedAt: c.now,
@@ -322,6 +327,14 @@ func (c *checker) defineTask(i int, t Task) {
 func (c *checker) required(owner, field, value string) {
 	if value == "" {
 		c.problem("%s: %s is missing", owner, field)
+	}
+}
+
+// validJSON reports a JSON field that is not JSON (possible in a world built in Go), which
+// PostgreSQL would refuse and SQLite would keep.
+func (c *checker) validJSON(owner, field string, j model.JSON) {
+	if len(j) > 0 && !json.Valid(j) {
+		c.problem("%s: %s is not valid JSON", owner, field)
 	}
 }
 

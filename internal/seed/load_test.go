@@ -248,6 +248,8 @@ func TestLoadRefusesABadWorldAndWritesNothing(t *testing.T) {
 			`task tsk_copy: actionTaken "FINISH" is not one of`},
 		{"task data source", func(w *seed.World) { w.Tasks[1].Data[0].Source = "SMS" },
 			`task tsk_build: data tdt_notes: source "SMS" is not one of [EMAIL]`},
+		{"task data JSON", func(w *seed.World) { w.Tasks[1].Data[0].Data = model.JSON(`{"n":`) },
+			`task tsk_build: data tdt_notes: data is not valid JSON`},
 		{"task data id", func(w *seed.World) { w.Tasks[1].Data[0].ID = "tsk_notes" },
 			`task tsk_build: data[0]: id "tsk_notes" is not a well-formed tdt_ id`},
 	}
