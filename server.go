@@ -267,4 +267,3 @@ func hostPort(a net.Addr) string {
 	}
 	return net.JoinHostPort(host, port)
 }
-

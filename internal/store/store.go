@@ -5,11 +5,13 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -88,6 +90,30 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // lock from its start (the SQLite equivalent of locking the task row).
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// sqliteLower is SQLite's Unicode-aware lower(): SQLite's own folds ASCII letters only, while a
+// search is case-insensitive for every letter (PostgreSQL's lower() is, in a UTF-8 database).
+const sqliteLower = "taskql_lower"
+
+func init() {
+	gosqlite.MustRegisterDeterministicScalarFunction(sqliteLower, 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return strings.ToLower(string(v)), nil
+		}
+		return args[0], nil
+	})
+}
+
+// lowerFunc names the SQL function that lowers text in this dialect.
+func (s *Store) lowerFunc() string {
+	if s.dialect == migrate.SQLite {
+		return sqliteLower
+	}
+	return "lower"
 }
 
 // redact hides a password in a connection URL before it reaches a log or an error.

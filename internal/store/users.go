@@ -51,7 +51,8 @@ func (s *Store) filteredUsers(ctx context.Context, sc Scope, f UserFilter) *gorm
 	}
 	if f.Search != "" {
 		pattern := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
-		q = q.Where(`(LOWER(users.first_name || ' ' || users.last_name) LIKE ? ESCAPE '\' OR LOWER(users.email) LIKE ? ESCAPE '\')`, pattern, pattern)
+		lower := s.lowerFunc()
+		q = q.Where(`(`+lower+`(users.first_name || ' ' || users.last_name) LIKE ? ESCAPE '\' OR `+lower+`(users.email) LIKE ? ESCAPE '\')`, pattern, pattern)
 	}
 	return q
 }
