@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/taskql/taskql/model"
@@ -138,12 +140,37 @@ func Parse(r io.Reader) (*World, error) {
 	dec.DisallowUnknownFields()
 	var w World
 	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("parse world: line %d: %w", lineAt(text, dec.InputOffset()), err)
+		if off, ok := errorOffset(text, err); ok {
+			return nil, fmt.Errorf("parse world: line %d: %w", lineAt(text, off), err)
+		}
+		return nil, fmt.Errorf("parse world: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("parse world: line %d: more after the world's object", lineAt(text, dec.InputOffset()))
 	}
 	return &w, nil
+}
+
+// errorOffset finds where in text a decoding error is. encoding/json gives the offset of syntax
+// and type errors; an unknown field carries only its name, so its first use as a key is taken.
+func errorOffset(text []byte, err error) (int64, bool) {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return syntax.Offset, true
+	case errors.As(err, &typ):
+		return typ.Offset, true
+	}
+	name, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return 0, false
+	}
+	key := regexp.MustCompile(regexp.QuoteMeta(name) + `\s*:`).FindIndex(text)
+	if key == nil {
+		return 0, false
+	}
+	return int64(key[0]), true
 }
 
 // lineAt is the line number, from 1, of a byte offset.

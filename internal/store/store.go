@@ -58,7 +58,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		}
 		db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), cfg)
 	default:
-		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres:// or sqlite:, got %q", redact(url))
+		// The value itself may hold a password: name only what is wrong with it.
+		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres://, postgresql:// or sqlite:, not %s", schemeOf(url))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -116,14 +117,15 @@ func (s *Store) lowerFunc() string {
 	return "lower"
 }
 
-// redact hides a password in a connection URL before it reaches a log or an error.
-func redact(url string) string {
-	if at := strings.LastIndex(url, "@"); at >= 0 {
-		if scheme := strings.Index(url, "://"); scheme >= 0 && scheme < at {
-			return url[:scheme+3] + "…" + url[at:]
-		}
+// schemeOf names the scheme of a URL for an error message, or says there is none.
+func schemeOf(url string) string {
+	scheme, _, ok := strings.Cut(url, "://")
+	if !ok || scheme == "" || strings.ContainsFunc(scheme, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '+' || r == '-' || r == '.')
+	}) {
+		return "a value without a scheme"
 	}
-	return url
+	return fmt.Sprintf("%q", scheme+"://")
 }
 
 // Migrate applies the migrations not yet applied.
