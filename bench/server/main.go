@@ -1,0 +1,70 @@
+// Command server serves taskql's API for the load benchmark with Go's profiler beside it: the
+// same handler as `taskql serve` (graph.NewServer over rules.New), and net/http/pprof on a
+// second, loopback-only address, so that a CPU profile can be taken under load without touching
+// server.go (docs/PERFORMANCE.md).
+//
+//	DATABASE_URL=postgres://… go run ./bench/server --addr 127.0.0.1:8090 --pprof 127.0.0.1:6060
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/internal/store"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8090", "address of the API")
+	pprofAddr := flag.String("pprof", "127.0.0.1:6060", "address of net/http/pprof (empty: none)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, *pprofAddr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, addr, pprofAddr string) error {
+	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	if pprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() { _ = http.ListenAndServe(pprofAddr, mux) }()
+	}
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           graph.NewServer(rules.New(st), graph.Options{}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Printf("bench server: API at http://%s/query, pprof at http://%s/debug/pprof/\n", addr, pprofAddr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
