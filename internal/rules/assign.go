@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
@@ -153,7 +152,6 @@ func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, ca
 			return notFoundAs(err, notFound("task", string(taskID)))
 		}
 		task = t.Task
-		at := store.Now()
 		facts, err := tx.Candidates(ctx, t.OrganizationID, t.ProjectID, append(slices.Clone(candidates), mustExist...))
 		if err != nil {
 			return err
@@ -178,7 +176,7 @@ func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, ca
 		if len(added) == 0 && len(removed) == 0 {
 			return nil
 		}
-		if done, err = s.write(ctx, tx, v, t.Task, added, removed, at); err != nil {
+		if done, err = s.write(ctx, tx, v, t.Task, added, removed); err != nil {
 			return err
 		}
 		return nil
@@ -195,14 +193,15 @@ func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, ca
 }
 
 // write applies a net change under the task's lock and records its Event.
-func (s *Service) write(ctx context.Context, tx *store.Store, v *Viewer, t *model.Task, added, removed []model.UserID, at time.Time) (*AssigneesChanged, error) {
+func (s *Service) write(ctx context.Context, tx *store.Store, v *Viewer, t *model.Task, added, removed []model.UserID) (*AssigneesChanged, error) {
+	at, err := tx.TouchTask(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
 	if err := tx.RemoveAssignees(ctx, t.ID, removed); err != nil {
 		return nil, err
 	}
 	if err := tx.AddAssignees(ctx, t.ID, added, at); err != nil {
-		return nil, err
-	}
-	if err := tx.TouchTask(ctx, t.ID, at); err != nil {
 		return nil, err
 	}
 	data, err := json.Marshal(map[string][]model.UserID{"added": added, "removed": removed})

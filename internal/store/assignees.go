@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/taskql/taskql/internal/migrate"
 	"github.com/taskql/taskql/model"
 )
 
@@ -71,15 +72,21 @@ func (s *Store) RemoveAssignees(ctx context.Context, task model.TaskID, users []
 	return nil
 }
 
-// TouchTask sets a task's modifiedAt.
-func (s *Store) TouchTask(ctx context.Context, task model.TaskID, at time.Time) error {
-	err := s.q(ctx).Model(&model.Task{}).Where("id = ?", task).Update("modified_at", at).Error
-	if err != nil {
-		return fmt.Errorf("touch task %s: %w", task, err)
+// TouchTask sets a task's modifiedAt to the time of the change and returns it. Under the task's
+// lock, that time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it
+// is the database's clock_timestamp(), one clock for every server process, not now(), which is
+// the transaction's start; SQLite serialises writers and is read by one machine's clock.
+func (s *Store) TouchTask(ctx context.Context, task model.TaskID) (time.Time, error) {
+	var at time.Time
+	var err error
+	if s.dialect == migrate.Postgres {
+		err = s.q(ctx).Raw("UPDATE tasks SET modified_at = clock_timestamp() WHERE id = ? RETURNING modified_at", task).Scan(&at).Error
+	} else {
+		at = now()
+		err = s.q(ctx).Model(&model.Task{}).Where("id = ?", task).Update("modified_at", at).Error
 	}
-	return nil
+	if err != nil {
+		return time.Time{}, fmt.Errorf("touch task %s: %w", task, err)
+	}
+	return at.UTC(), nil
 }
-
-// Now is the time of a write: taken after the task's lock is held, it orders changes to one task
-// as they took effect (DESIGN §1).
-func Now() time.Time { return now() }
