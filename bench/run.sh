@@ -143,6 +143,15 @@ sample_rss() {
 	done
 }
 
+# statements prints "requests statements" served so far (bench/server only; "0 0" otherwise).
+statements() {
+	if [ "$server" = bench ]; then
+		curl -fs "http://127.0.0.1:$((port + 1))/debug/statements" || echo "0 0"
+	else
+		echo "0 0"
+	fi
+}
+
 # percentiles of pgbench's per-transaction log (latency in µs, third column): "p50 p99".
 percentiles() {
 	cat "$@" | awk '{print $3}' | sort -n | awk '{v[NR] = $1} END {
@@ -153,7 +162,7 @@ percentiles() {
 }
 
 results="$work/results-$(date +%Y%m%d-%H%M%S).tsv"
-printf 'run\tshape\tours_rps\tours_p50_us\tours_p99_us\tpg_rps\tpg_p50_us\tpg_p99_us\trss_max_kb\tbad\n' >"$results"
+printf 'run\tshape\tours_rps\tours_p50_us\tours_p99_us\tpg_rps\tpg_p50_us\tpg_p99_us\trss_max_kb\tbad\tstatements_per_request\n' >"$results"
 pgvars=(-D "orgs=$ORGS" -D "projects=$PROJECTS" -D "tasks=$TASKS" -D "pairs=$PAIRS")
 
 say "load: ${duration}s per shape, $connections connections, $threads threads, $runs run(s); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -162,6 +171,7 @@ for run in $(seq "$runs"); do
 		check "$shape"
 		# Warm-up: connection pools, statement caches, the Go heap.
 		wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 30s -s "$wrk_script" "$url" -- "$shape" "$data/$shape.txt" >/dev/null 2>&1
+		sleep 1 # let the warm-up's last requests, cancelled when wrk hung up, drain
 
 		sample_rss >"$logs/rss-$shape-$run.txt" &
 		sampler_pid=$!
@@ -171,7 +181,9 @@ for run in $(seq "$runs"); do
 			curl -s -o "$work/page.cpu.pprof" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=$secs" &
 			profile_pid=$!
 		fi
+		counted_before=$(statements)
 		wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 30s -s "$wrk_script" "$url" -- "$shape" "$data/$shape.txt" >"$logs/wrk-$shape-$run.txt" 2>&1
+		counted_after=$(statements)
 		[ -n "$profile_pid" ] && wait "$profile_pid"
 		kill "$sampler_pid" 2>/dev/null || true
 		wait "$sampler_pid" 2>/dev/null || true
@@ -179,6 +191,7 @@ for run in $(seq "$runs"); do
 		read -r _ _ o_rps o_p50 o_p99 _ o_bad o_sock < <(grep '^RESULT' "$logs/wrk-$shape-$run.txt") ||
 			die "wrk gave no result: see $logs/wrk-$shape-$run.txt"
 		rss=$(sort -n "$logs/rss-$shape-$run.txt" | tail -n 1)
+		spr=$(echo "$counted_before $counted_after" | awk '{ n = $3 - $1; printf "%.2f", (n > 0 ? ($4 - $2) / n : 0) }')
 
 		pgbench -n -M prepared -c "$connections" -j "$threads" -T "$warmup" "${pgvars[@]}" \
 			-f "$root/bench/pgbench/$shape.sql" "$db_url" >/dev/null 2>&1 || true
@@ -189,9 +202,9 @@ for run in $(seq "$runs"); do
 		p_rps=$(awk '/^tps =/ {print $3}' "$logs/pgbench-$shape-$run/summary.txt")
 		read -r p_p50 p_p99 < <(percentiles "$logs/pgbench-$shape-$run"/pgbench_log.*)
 
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$shape" "$o_rps" "$o_p50" "$o_p99" \
-			"$p_rps" "$p_p50" "$p_p99" "$rss" "$((o_bad + o_sock))" >>"$results"
-		say "run $run $shape: ours $o_rps req/s p50 ${o_p50}us p99 ${o_p99}us ($o_bad bad, $o_sock socket errors); pgbench $p_rps tps p50 ${p_p50}us p99 ${p_p99}us; RSS max ${rss} kB"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$shape" "$o_rps" "$o_p50" "$o_p99" \
+			"$p_rps" "$p_p50" "$p_p99" "$rss" "$((o_bad + o_sock))" "$spr" >>"$results"
+		say "run $run $shape: ours $o_rps req/s p50 ${o_p50}us p99 ${o_p99}us ($o_bad bad, $o_sock socket errors); pgbench $p_rps tps p50 ${p_p50}us p99 ${p_p99}us; RSS max ${rss} kB; $spr statements/request"
 		[ "$o_bad" = 0 ] || say "WARNING: $o_bad bad responses in $shape: $(grep BAD_SAMPLE "$logs/wrk-$shape-$run.txt" | cut -c1-300)"
 	done
 done
@@ -211,15 +224,15 @@ NR > 1 {
 	rr[s] = rr[s] " " ($3 / $6); pr[s] = pr[s] " " ($8 > 0 ? $5 / $8 : 0)
 	ors[s] = ors[s] " " $3; o50[s] = o50[s] " " $4; o99[s] = o99[s] " " $5
 	prs[s] = prs[s] " " $6; p50[s] = p50[s] " " $7; p99[s] = p99[s] " " $8
-	if ($9 > rss[s]) rss[s] = $9; bad[s] += $10
+	if ($9 > rss[s]) rss[s] = $9; bad[s] += $10; spr[s] = spr[s] " " $11
 }
 END {
-	printf "%-7s %10s %12s | %9s %8s %8s | %9s %8s %8s | %8s %5s\n", "shape", "rps ratio", "p99 ratio", "ours r/s", "p50 ms", "p99 ms", "pg tps", "p50 ms", "p99 ms", "RSS MB", "bad"
+	printf "%-7s %10s %10s | %9s %8s %8s | %9s %8s %8s | %7s %5s %9s\n", "shape", "rps ratio", "p99 ratio", "ours r/s", "p50 ms", "p99 ms", "pg tps", "p50 ms", "p99 ms", "RSS MB", "bad", "stmts/req"
 	for (i = 1; i <= k; i++) {
 		s = order[i]
-		printf "%-7s %10.2f %12.2f | %9.0f %8.2f %8.2f | %9.0f %8.2f %8.2f | %8.1f %5d\n", s, median(rr[s]), median(pr[s]),
+		printf "%-7s %10.2f %10.2f | %9.0f %8.2f %8.2f | %9.0f %8.2f %8.2f | %7.1f %5d %9.2f\n", s, median(rr[s]), median(pr[s]),
 			median(ors[s]), median(o50[s]) / 1000, median(o99[s]) / 1000, median(prs[s]), median(p50[s]) / 1000, median(p99[s]) / 1000,
-			rss[s] / 1024, bad[s]
+			rss[s] / 1024, bad[s], median(spr[s])
 	}
 	printf "rps ratio = ours/pgbench (target >= 0.50); p99 ratio = ours/pgbench (target <= 2). Server peak RSS (VmHWM): %.1f MB (target < 100)\n", hwm / 1024
 }' "$results"

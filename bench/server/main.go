@@ -1,7 +1,8 @@
 // Command server serves taskql's API for the load benchmark with Go's profiler beside it: the
-// same handler as `taskql serve` (graph.NewServer over rules.New), and net/http/pprof on a
-// second, loopback-only address, so that a CPU profile can be taken under load without touching
-// server.go (docs/PERFORMANCE.md).
+// same handler as `taskql serve` (graph.NewServer over rules.New), and on a second, loopback-only
+// address net/http/pprof and /debug/statements, which counts the requests served and the SQL
+// statements they ran (store.CountStatements), so that a CPU profile and the statements per
+// request can be taken under load without touching server.go (docs/PERFORMANCE.md).
 //
 //	DATABASE_URL=postgres://… go run ./bench/server --addr 127.0.0.1:8090 --pprof 127.0.0.1:6060
 package main
@@ -14,6 +15,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,8 +45,19 @@ func run(ctx context.Context, addr, pprofAddr string) error {
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
+	api := graph.NewServer(rules.New(st), graph.Options{})
+	var requests, statements atomic.Int64
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, c := store.CountStatements(r.Context())
+		api.ServeHTTP(w, r.WithContext(ctx))
+		requests.Add(1)
+		statements.Add(int64(c.Count()))
+	})
 	if pprofAddr != "" {
 		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/statements", func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintf(w, "%d %d\n", requests.Load(), statements.Load())
+		})
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
@@ -53,7 +66,7 @@ func run(ctx context.Context, addr, pprofAddr string) error {
 	}
 	srv := &http.Server{
 		Addr:              addr,
-		Handler:           graph.NewServer(rules.New(st), graph.Options{}),
+		Handler:           counted,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	errc := make(chan error, 1)

@@ -1,0 +1,81 @@
+package graph_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/taskql/taskql/bench/fixture"
+	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/internal/testdb"
+)
+
+// The benchmarks of whole requests through the handler server.go serves, on the small fixture of
+// bench/fixture (40 users, 500 tasks), on both databases, with the documents of the load
+// benchmark (bench/wrk/graphql.lua; docs/PERFORMANCE.md):
+//
+//	go test -run '^$' -bench . -benchmem ./graph
+
+const (
+	benchPageQuery   = `query Page($p: ID!) { tasks(filter: {projectId: $p}, first: 50) { nodes { id label status phase { id name internal } assignees { id name email } } } }`
+	benchTaskQuery   = `query Task($t: ID!) { task(id: $t) { id label assignees { id name email } } }`
+	benchAssignQuery = `mutation Assign($t: ID!, $u: ID!) { a: assignUsers(taskId: $t, userIds: [$u]) { id assignees { id } } u: unassignUser(taskId: $t, userId: $u) { id assignees { id } } }`
+)
+
+// benchHandler runs a benchmark body on the handler over a fresh fixture in SQLite and in
+// PostgreSQL. body returns the request body of the i-th request.
+func benchHandler(b *testing.B, body func(w *fixture.World, i int) string) {
+	for _, engine := range []struct {
+		name string
+		open func(testing.TB) *store.Store
+	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
+		b.Run(engine.name, func(b *testing.B) {
+			st := engine.open(b)
+			w, err := fixture.Load(b.Context(), st, 40, 500)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := graph.NewServer(rules.New(st), graph.Options{})
+			ctx, statements := store.CountStatements(b.Context())
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/query", strings.NewReader(body(w, i)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+fixture.Token)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+				}
+				i++
+			}
+			b.ReportMetric(float64(statements.Count())/float64(b.N), "statements/op")
+		})
+	}
+}
+
+// BenchmarkHandlerPage is the page request: 50 tasks of a project with phase and assignees.
+func BenchmarkHandlerPage(b *testing.B) {
+	benchHandler(b, func(*fixture.World, int) string {
+		return `{"query":"` + benchPageQuery + `","variables":{"p":"` + string(fixture.Project) + `"}}`
+	})
+}
+
+// BenchmarkHandlerTask is the task request: one task with its assignees.
+func BenchmarkHandlerTask(b *testing.B) {
+	benchHandler(b, func(w *fixture.World, i int) string {
+		return `{"query":"` + benchTaskQuery + `","variables":{"t":"` + string(w.Tasks[i%len(w.Tasks)]) + `"}}`
+	})
+}
+
+// BenchmarkHandlerAssign is the assign request: assignUsers then unassignUser of a free user.
+func BenchmarkHandlerAssign(b *testing.B) {
+	benchHandler(b, func(w *fixture.World, i int) string {
+		p := w.Free[i%len(w.Free)]
+		return `{"query":"` + benchAssignQuery + `","variables":{"t":"` + string(p.Task) + `","u":"` + string(p.User) + `"}}`
+	})
+}
