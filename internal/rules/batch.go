@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 
+	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
 )
 
@@ -11,83 +12,47 @@ import (
 
 // TasksByID returns the visible tasks among ids.
 func (s *Service) TasksByID(ctx context.Context, v *Viewer, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.TasksByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.TasksByID)
 }
 
 // UsersByID returns the users of the viewer's organization among ids.
 func (s *Service) UsersByID(ctx context.Context, v *Viewer, ids []model.UserID) (map[model.UserID]*model.User, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.UsersByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.UsersByID)
 }
 
 // ProjectsByID returns the visible projects among ids.
 func (s *Service) ProjectsByID(ctx context.Context, v *Viewer, ids []model.ProjectID) (map[model.ProjectID]*model.Project, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.ProjectsByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.ProjectsByID)
 }
 
 // PhasesByID returns the visible phases among ids.
 func (s *Service) PhasesByID(ctx context.Context, v *Viewer, ids []model.PhaseID) (map[model.PhaseID]*model.Phase, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.PhasesByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.PhasesByID)
 }
 
 // PhasesOfProjects returns the visible phases of each project, by position.
 func (s *Service) PhasesOfProjects(ctx context.Context, v *Viewer, ids []model.ProjectID) (map[model.ProjectID][]*model.Phase, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.PhasesOfProjects(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.PhasesOfProjects)
 }
 
 // OrganizationsByID returns the viewer's organization if it is among ids.
 func (s *Service) OrganizationsByID(ctx context.Context, v *Viewer, ids []model.OrganizationID) (map[model.OrganizationID]*model.Organization, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.OrganizationsByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.OrganizationsByID)
 }
 
 // CompaniesByID returns the companies of the viewer's organization among ids.
 func (s *Service) CompaniesByID(ctx context.Context, v *Viewer, ids []model.CompanyID) (map[model.CompanyID]*model.Company, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.CompaniesByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.CompaniesByID)
 }
 
 // EventsByID returns the visible events among ids.
 func (s *Service) EventsByID(ctx context.Context, v *Viewer, ids []model.EventID) (map[model.EventID]*model.Event, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.EventsByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.EventsByID)
 }
 
 // TaskDataByID returns the visible task data entries among ids.
 func (s *Service) TaskDataByID(ctx context.Context, v *Viewer, ids []model.TaskDataID) (map[model.TaskDataID]*model.TaskData, error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.TaskDataByID(ctx, sc, ids)
+	return scoped(ctx, v, ids, s.store.TaskDataByID)
 }
 
 // AssigneesOf returns the assignees of each visible task among ids, in assignment order.
@@ -105,4 +70,14 @@ func (s *Service) TaskDataOf(ctx context.Context, v *Viewer, ids []model.TaskID)
 		return nil, err
 	}
 	return s.store.TaskDataOf(ctx, ids)
+}
+
+// scoped runs a batch read of the store in the viewer's scope.
+func scoped[K, V any](ctx context.Context, v *Viewer, ids []K, read func(context.Context, store.Scope, []K) (V, error)) (V, error) {
+	sc, err := scope(v)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return read(ctx, sc, ids)
 }

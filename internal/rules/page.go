@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"time"
 
 	"github.com/taskql/taskql/internal/store"
@@ -54,6 +55,25 @@ func storePage(a PageArgs) (store.Page, error) {
 
 func page[T any](l store.List[T], a PageArgs, pos func(*T) Position, count model.Counter) *Page[T] {
 	return &Page[T]{Items: l.Items, HasNext: l.HasNext, HasPrevious: a.After != nil, Position: pos, Count: count}
+}
+
+// list reads one page of a list the viewer sees, and counts its items when asked.
+func list[T any](v *Viewer, a PageArgs, pos func(*T) Position,
+	read func(store.Scope, store.Page) (store.List[T], error),
+	count func(context.Context, store.Scope) (int, error)) (*Page[T], error) {
+	sc, err := scope(v)
+	if err != nil {
+		return nil, err
+	}
+	p, err := storePage(a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := read(sc, p)
+	if err != nil {
+		return nil, err
+	}
+	return page(l, a, pos, func(ctx context.Context) (int, error) { return count(ctx, sc) }), nil
 }
 
 func byID[T interface{ ~string }](id T) Position { return Position{ID: string(id)} }

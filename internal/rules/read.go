@@ -38,25 +38,15 @@ func (s *Service) Task(ctx context.Context, v *Viewer, id string) (*model.Task, 
 
 // Tasks lists the visible tasks that pass the filter, oldest first.
 func (s *Service) Tasks(ctx context.Context, v *Viewer, f *model.TaskFilter, a PageArgs) (*Page[model.Task], error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
 	sf, err := taskFilter(f)
 	if err != nil {
 		return nil, err
 	}
-	p, err := storePage(a)
-	if err != nil {
-		return nil, err
-	}
-	l, err := s.store.Tasks(ctx, sc, sf, p)
-	if err != nil {
-		return nil, err
-	}
-	return page(l, a, func(t *model.Task) Position { return byID(t.ID) }, func(ctx context.Context) (int, error) {
-		return s.store.CountTasks(ctx, sc, sf)
-	}), nil
+	return list(v, a, func(t *model.Task) Position { return byID(t.ID) },
+		func(sc store.Scope, p store.Page) (store.List[model.Task], error) {
+			return s.store.Tasks(ctx, sc, sf, p)
+		},
+		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountTasks(ctx, sc, sf) })
 }
 
 // ProjectTasks lists a visible project's visible tasks that pass the filter.
@@ -141,21 +131,11 @@ func (s *Service) Users(ctx context.Context, v *Viewer, f *model.UserFilter, a P
 }
 
 func (s *Service) users(ctx context.Context, v *Viewer, uf store.UserFilter, a PageArgs) (*Page[model.User], error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	p, err := storePage(a)
-	if err != nil {
-		return nil, err
-	}
-	l, err := s.store.Users(ctx, sc, uf, p)
-	if err != nil {
-		return nil, err
-	}
-	return page(l, a, func(u *model.User) Position { return byID(u.ID) }, func(ctx context.Context) (int, error) {
-		return s.store.CountUsers(ctx, sc, uf)
-	}), nil
+	return list(v, a, func(u *model.User) Position { return byID(u.ID) },
+		func(sc store.Scope, p store.Page) (store.List[model.User], error) {
+			return s.store.Users(ctx, sc, uf, p)
+		},
+		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountUsers(ctx, sc, uf) })
 }
 
 // ProjectMembers lists the members of a visible project.
@@ -224,21 +204,11 @@ func (s *Service) Project(ctx context.Context, v *Viewer, id string) (*model.Pro
 
 // Projects lists the visible projects.
 func (s *Service) Projects(ctx context.Context, v *Viewer, a PageArgs) (*Page[model.Project], error) {
-	sc, err := scope(v)
-	if err != nil {
-		return nil, err
-	}
-	p, err := storePage(a)
-	if err != nil {
-		return nil, err
-	}
-	l, err := s.store.Projects(ctx, sc, p)
-	if err != nil {
-		return nil, err
-	}
-	return page(l, a, func(p *model.Project) Position { return byID(p.ID) }, func(ctx context.Context) (int, error) {
-		return s.store.CountProjects(ctx, sc)
-	}), nil
+	return list(v, a, func(p *model.Project) Position { return byID(p.ID) },
+		func(sc store.Scope, p store.Page) (store.List[model.Project], error) {
+			return s.store.Projects(ctx, sc, p)
+		},
+		s.store.CountProjects)
 }
 
 // Node returns the visible object with this id, whatever its type (the prefix tells).
