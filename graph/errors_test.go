@@ -45,7 +45,8 @@ func cursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byt
 // task, user and project a null field with the error, and for a non-null field its parent null.
 func TestMalformedIDsAreBadUserInput(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *api) {
-		long := "tsk_" + strings.Repeat("a", 29) // 33 characters
+		long := "tsk_" + strings.Repeat("a", 29)     // 33 characters
+		suffix28 := "tsk_" + strings.Repeat("b", 28) // 32 characters, but the suffix holds 1–27
 		runErrorCases(t, a, []errorCase{
 			{"user id as task id", "", `{ task(id: "usr_ada") { id } }`, `{"task": null}`,
 				badInput(`"usr_ada" is not a well-formed tsk_ id`, `["task"]`)},
@@ -55,6 +56,10 @@ func TestMalformedIDsAreBadUserInput(t *testing.T) {
 				badInput(`"tsk_bad-id" is not a well-formed tsk_ id`, `["task"]`)},
 			{"task id of 33 characters", "", `{ task(id: "` + long + `") { id } }`, `{"task": null}`,
 				badInput(`"`+long+`" is not a well-formed tsk_ id`, `["task"]`)},
+			{"task id with a suffix of 28 characters", "", `{ task(id: "` + suffix28 + `") { id } }`, `{"task": null}`,
+				badInput(`"`+suffix28+`" is not a well-formed tsk_ id`, `["task"]`)},
+			{"task id with a non-ASCII letter", "", `{ task(id: "tsk_café") { id } }`, `{"task": null}`,
+				badInput(`"tsk_café" is not a well-formed tsk_ id`, `["task"]`)},
 			{"empty task id", "", `{ task(id: "") { id } }`, `{"task": null}`,
 				badInput(`"" is not a well-formed tsk_ id`, `["task"]`)},
 			{"task id as user id", "", `{ user(id: "tsk_02copy") { id } }`, `{"user": null}`,
@@ -143,6 +148,9 @@ func TestUnknownIDsAreNotFound(t *testing.T) {
 			{"user", "", `{ user(id: "usr_nope") { id } }`, `{"user": null}`, notFound("user usr_nope not found", `["user"]`)},
 			{"project", "", `{ project(id: "prj_nope") { id } }`, `{"project": null}`, notFound("project prj_nope not found", `["project"]`)},
 			{"node", "", `{ node(id: "tsk_nope") { id } }`, `{"node": null}`, notFound("node tsk_nope not found", `["node"]`)},
+			{"task id with the longest suffix", "", `{ task(id: "tsk_` + strings.Repeat("c", 27) + `") { id } }`, `{"task": null}`,
+				notFound("task tsk_"+strings.Repeat("c", 27)+" not found", `["task"]`)},
+			{"node of every type", "", `{ node(id: "evt_nope") { id } }`, `{"node": null}`, notFound("node evt_nope not found", `["node"]`)},
 			{"assignees", "", `{ assignees(taskId: "tsk_nope") { id } }`, `null`, notFound("task tsk_nope not found", `["assignees"]`)},
 			{"assignees of an internal task for a client member", tokCat, `{ assignees(taskId: "tsk_01plan") { id } }`, `null`,
 				notFound("task tsk_01plan not found", `["assignees"]`)},
@@ -247,7 +255,7 @@ func TestInternalErrorsRevealNothing(t *testing.T) {
 
 	t.Run("table gone under a field", func(t *testing.T) {
 		eachDB(t, func(t *testing.T, a *api) {
-			exec(t, a.st, `DROP TABLE task_data`)
+			execSQL(t, a.st, `DROP TABLE task_data`)
 			r := a.post(tokAda, `{ viewer { id } task(id: "tsk_02copy") { id data { id } } }`, nil)
 			r.wantError(`{"viewer": {"id": "usr_ada"}, "task": null}`,
 				`{"message": "internal server error", "path": ["task", "data"], "extensions": {"code": "INTERNAL_SERVER_ERROR"}}`)
@@ -260,10 +268,10 @@ func TestInternalErrorsRevealNothing(t *testing.T) {
 		eachDB(t, func(t *testing.T, a *api) {
 			switch a.st.Dialect() {
 			case migrate.Postgres:
-				exec(t, a.st, `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom in events'; END $$`)
-				exec(t, a.st, `CREATE TRIGGER boom BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION boom()`)
+				execSQL(t, a.st, `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom in events'; END $$`)
+				execSQL(t, a.st, `CREATE TRIGGER boom BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION boom()`)
 			default:
-				exec(t, a.st, `CREATE TRIGGER boom BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'boom in events'); END`)
+				execSQL(t, a.st, `CREATE TRIGGER boom BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'boom in events'); END`)
 			}
 			before := a.task("tsk_03logo")
 			for _, m := range []struct{ name, call string }{
@@ -281,7 +289,7 @@ func TestInternalErrorsRevealNothing(t *testing.T) {
 	})
 }
 
-func exec(t *testing.T, st *store.Store, sql string) {
+func execSQL(t *testing.T, st *store.Store, sql string) {
 	t.Helper()
 	if err := st.Gorm().WithContext(t.Context()).Exec(sql).Error; err != nil {
 		t.Fatalf("%s: %v", sql, err)

@@ -220,6 +220,8 @@ func TestUnassignUserRemovesOneAssignee(t *testing.T) {
 
 		notAssigned := a.mutate(tokAda, `unassignUser(taskId: "tsk_03logo", userId: "usr_ada")`)
 		wantNoChange(t, cat, notAssigned)
+		// A user that exists is never an error, even one that could not be assigned.
+		wantNoChange(t, cat, a.mutate(tokAda, `unassignUser(taskId: "tsk_03logo", userId: "usr_gus")`))
 
 		// Users of another organization do not exist.
 		for _, user := range []string{"usr_nobody", "usr_zed"} {

@@ -4,10 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
+	osexec "os/exec"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/testdb"
 	"github.com/taskql/taskql/model"
 )
 
@@ -193,7 +198,7 @@ func TestUserFilter(t *testing.T) {
 			{"search for an underscore", tokAdmin, `{search: "_"}`, []string{}},
 			{"empty search", tokAdmin, `{search: ""}`, []string{"usr_ada", "usr_admin", "usr_bob", "usr_cat", "usr_dan", "usr_eve", "usr_fay", "usr_gus"}},
 			{"projectId and kind", tokAdmin, `{projectId: "prj_site", kind: AGENCY}`, []string{"usr_ada", "usr_bob", "usr_eve"}},
-			{"companyId and search", tokAdmin, `{companyId: "cmp_studio", search: "a"}`, []string{"usr_ada", "usr_admin", "usr_dan", "usr_eve", "usr_fay"}},
+			{"companyId and search", tokAdmin, `{companyId: "cmp_studio", search: "AD"}`, []string{"usr_ada", "usr_admin"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				ids, total := a.ids(c.token, `{ users(filter: `+c.filter+`) { `+pageFields+` } }`, "users")
@@ -435,6 +440,115 @@ func TestResponsesAreJSON(t *testing.T) {
 			if k != "data" && k != "errors" && k != "extensions" {
 				t.Errorf("unexpected member %q in %s", k, r.Body)
 			}
+		}
+	})
+}
+
+// DESIGN §4 UserFilter.search is case-insensitive: for every letter, not only ASCII ones, and
+// the same on both databases.
+func TestUserSearchIsCaseInsensitiveBeyondASCII(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		users := []model.User{
+			{ID: "usr_emile", OrganizationID: "org_acme", CompanyID: "cmp_client", FirstName: "Émile", LastName: "Zola",
+				Email: "emile@client.test", IsAccessApproved: true, ThreadEmailsSortOrder: model.SortOrderAsc, CreatedAt: seededAt, ModifiedAt: seededAt},
+			{ID: "usr_oeste", OrganizationID: "org_acme", CompanyID: "cmp_client", FirstName: "Søren", LastName: "ÖSTE",
+				Email: "soren@client.test", IsAccessApproved: true, ThreadEmailsSortOrder: model.SortOrderAsc, CreatedAt: seededAt, ModifiedAt: seededAt},
+		}
+		if err := a.st.Create(t.Context(), &users); err != nil {
+			t.Fatal(err)
+		}
+		for search, want := range map[string][]string{
+			"ZOLA":  {"usr_emile"},
+			"Émile": {"usr_emile"},
+			"émile": {"usr_emile"},
+			"ÉMILE": {"usr_emile"},
+			"SØREN": {"usr_oeste"},
+			"öste":  {"usr_oeste"},
+		} {
+			ids, _ := a.ids(tokAdmin, fmt.Sprintf(`{ users(filter: {search: %q}) { `+pageFields+` } }`, search), "users")
+			if !slices.Equal(ids, want) {
+				t.Errorf("search %q = %v, want %v", search, ids, want)
+			}
+		}
+	})
+}
+
+// Search text is data, never SQL nor a LIKE pattern.
+func TestUserSearchTakesTheTextLiterally(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		for _, search := range []string{`' OR 1=1 --`, `\`, `\%`, `%_%`, `"`, `ada%`} {
+			ids, total := a.ids(tokAdmin, fmt.Sprintf(`{ users(filter: {search: %q}) { `+pageFields+` } }`, search), "users")
+			if len(ids) != 0 || total != 0 {
+				t.Errorf("search %q = %v (totalCount %d), want nobody", search, ids, total)
+			}
+		}
+	})
+}
+
+// A document holding a query and a mutation may run its query over GET, never its mutation,
+// whichever operationName picks it.
+func TestGetRefusesAMutationPickedByOperationName(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		doc := `query Q { viewer { id } } mutation M { assignUsers(taskId: "tsk_02copy", userIds: ["usr_bob"]) { id } }`
+		get := func(op string) *response {
+			q := url.Values{"query": {doc}, "operationName": {op}}
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, a.srv.URL+"/query?"+q.Encode(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tokAda)
+			return a.send(req)
+		}
+		get("Q").wantData(`{"viewer": {"id": "usr_ada"}}`)
+		if r := get("M"); r.Status < 400 || len(r.Errors) == 0 {
+			t.Errorf("GET with operationName M: status %d, body %s; want a refusal", r.Status, r.Body)
+		}
+		a.post(tokAda, `{ task(id: "tsk_02copy") { assignees { id } } }`, nil).wantData(`{"task": {"assignees": []}}`)
+	})
+}
+
+// Options.PlaygroundToken pre-fills the playground's Authorization header (the demo's token).
+func TestPlaygroundCarriesTheDemoToken(t *testing.T) {
+	t.Parallel()
+	a := serve(t, testdb.SQLite(t), graph.Options{PlaygroundToken: "demo-token"})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, a.srv.URL+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.send(req)
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Bearer demo-token") {
+		t.Errorf("GET /: status %d; want the page to carry Bearer demo-token:\n%.800s", r.Status, r.Body)
+	}
+}
+
+// Times on the wire are one string for one instant: UTC, whatever the server's time zone and
+// whichever database stores them (DESIGN §1, RFC 3339). The check runs in a child process whose
+// local zone is not UTC, as a server's may be.
+func TestTimesOnTheWireDoNotDependOnTheServersZone(t *testing.T) {
+	if os.Getenv("TASKQL_TEST_ZONE_CHILD") == "" {
+		t.Parallel()
+		cmd := osexec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestTimesOnTheWireDoNotDependOnTheServersZone$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "TZ=America/New_York", "TASKQL_TEST_ZONE_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("with TZ=America/New_York: %v\n%s", err, out)
+		}
+		return
+	}
+	eachDB(t, func(t *testing.T, a *api) {
+		a.post(tokAda, `{ viewer { createdAt modifiedAt } task(id: "tsk_03logo") { createdAt modifiedAt
+			events(first: 1) { nodes { timestamp } } } }`, nil).wantData(`{
+			"viewer": {"createdAt": "` + seededModifiedAt + `", "modifiedAt": "` + seededModifiedAt + `"},
+			"task": {"createdAt": "` + seededModifiedAt + `", "modifiedAt": "` + seededModifiedAt + `",
+				"events": {"nodes": [{"timestamp": "2024-01-02T12:00:00Z"}]}}}`)
+		var d struct{ M struct{ ModifiedAt string } }
+		decode(t, a.post(tokAda, `mutation { m: unassignUser(taskId: "tsk_03logo", userId: "usr_cat") { modifiedAt } }`, nil).ok(), &d)
+		if !strings.HasSuffix(d.M.ModifiedAt, "Z") {
+			t.Errorf("modifiedAt after a change = %s, want UTC", d.M.ModifiedAt)
+		}
+		decode(t, a.post(tokAda, `{ m: task(id: "tsk_03logo") { modifiedAt } }`, nil).ok(), &d)
+		if !strings.HasSuffix(d.M.ModifiedAt, "Z") {
+			t.Errorf("modifiedAt read back = %s, want UTC", d.M.ModifiedAt)
 		}
 	})
 }
