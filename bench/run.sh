@@ -7,7 +7,7 @@
 #   bench/run.sh                      the full benchmark: 100,000 tasks, 20 s per load, 1 run
 #   bench/run.sh --runs 3             three runs; the table shows the median of each figure
 #   bench/run.sh --quick              a smoke run: 5,000 tasks, 5 s per load
-#   bench/run.sh --profile            also take a CPU profile of the server under the page load
+#   bench/run.sh --profile            also take CPU profiles of the server under each load
 #
 # Options: --duration S, --connections N, --threads N, --runs N, --shapes "page task assign",
 # --tasks N (and --orgs, --users, --projects, --members, --phases, --pairs: passed to bench/gen),
@@ -143,6 +143,25 @@ sample_rss() {
 	done
 }
 
+# cpu_ticks PID prints "pid ticks" (user + system CPU, in clock ticks) of the process PID (the
+# server, or pgbench) and of the PostgreSQL backends connected to the benchmark database.
+cpu_ticks() {
+	local pid files=()
+	for pid in $1 $(ps -eo pid=,args= | awk -v db=" $db " 'index($0, "postgres:") && index($0, db) {print $1}'); do
+		[ -r "/proc/$pid/stat" ] && files+=("/proc/$pid/stat")
+	done
+	cat "${files[@]}" 2>/dev/null | awk '{pid = $1; sub(/^.*\) /, ""); print pid, $12 + $13}'
+}
+
+# cpu_per_request BEFORE AFTER PID N prints the CPU milliseconds per request of the process PID
+# and of the database backends between two cpu_ticks snapshots, for N requests.
+cpu_per_request() {
+	awk -v n="$4" -v main="$3" -v hz="$(getconf CLK_TCK)" '
+		FNR == NR {before[$1] = $2; next}
+		{d = $2 - before[$1]; if ($1 == main) s += d; else b += d}
+		END {printf "%.2f %.2f\n", (n > 0 ? s * 1000 / hz / n : 0), (n > 0 ? b * 1000 / hz / n : 0)}' "$1" "$2"
+}
+
 # statements prints "requests statements" served so far (bench/server only; "0 0" otherwise).
 statements() {
 	if [ "$server" = bench ]; then
@@ -162,7 +181,7 @@ percentiles() {
 }
 
 results="$work/results-$(date +%Y%m%d-%H%M%S).tsv"
-printf 'run\tshape\tours_rps\tours_p50_us\tours_p99_us\tpg_rps\tpg_p50_us\tpg_p99_us\trss_max_kb\tbad\tstatements_per_request\n' >"$results"
+printf 'run\tshape\tours_rps\tours_p50_us\tours_p99_us\tpg_rps\tpg_p50_us\tpg_p99_us\trss_max_kb\tbad\tstatements_per_request\tserver_cpu_ms\tdb_cpu_ms\tpgbench_cpu_ms\tpgbench_db_cpu_ms\twrk_cpu_ms\n' >"$results"
 pgvars=(-D "orgs=$ORGS" -D "projects=$PROJECTS" -D "tasks=$TASKS" -D "pairs=$PAIRS")
 
 say "load: ${duration}s per shape, $connections connections, $threads threads, $runs run(s); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -176,14 +195,25 @@ for run in $(seq "$runs"); do
 		sample_rss >"$logs/rss-$shape-$run.txt" &
 		sampler_pid=$!
 		profile_pid=""
-		if [ $profile = 1 ] && [ "$shape" = page ] && [ "$run" = 1 ]; then
+		if [ $profile = 1 ] && [ "$run" = 1 ]; then
 			secs=$((duration > 6 ? duration - 4 : duration))
-			curl -s -o "$work/page.cpu.pprof" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=$secs" &
+			curl -s -o "$work/$shape.cpu.pprof" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=$secs" &
 			profile_pid=$!
 		fi
+		# CPU and statements are counted over a window inside the run: when wrk hangs up, the
+		# requests in flight are cancelled and their database connections closed, which would lose
+		# the CPU of those backends.
+		window=$((duration > 5 ? duration - 3 : 1))
+		TIMEFORMAT='%U %S'
+		{ time wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 30s -s "$wrk_script" "$url" -- "$shape" "$data/$shape.txt" >"$logs/wrk-$shape-$run.txt" 2>&1; } 2>"$logs/wrk-cpu-$shape-$run.txt" &
+		wrk_pid=$!
+		sleep 1
 		counted_before=$(statements)
-		wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 30s -s "$wrk_script" "$url" -- "$shape" "$data/$shape.txt" >"$logs/wrk-$shape-$run.txt" 2>&1
+		cpu_ticks "$server_pid" >"$logs/cpu-before"
+		sleep "$window"
 		counted_after=$(statements)
+		cpu_ticks "$server_pid" >"$logs/cpu-after"
+		wait "$wrk_pid"
 		[ -n "$profile_pid" ] && wait "$profile_pid"
 		kill "$sampler_pid" 2>/dev/null || true
 		wait "$sampler_pid" 2>/dev/null || true
@@ -191,20 +221,32 @@ for run in $(seq "$runs"); do
 		read -r _ _ o_rps o_p50 o_p99 _ o_bad o_sock < <(grep '^RESULT' "$logs/wrk-$shape-$run.txt") ||
 			die "wrk gave no result: see $logs/wrk-$shape-$run.txt"
 		rss=$(sort -n "$logs/rss-$shape-$run.txt" | tail -n 1)
+		read -r _ _ _ _ _ o_requests _ < <(grep '^RESULT' "$logs/wrk-$shape-$run.txt")
+		read -r cpu_server cpu_db < <(cpu_per_request "$logs/cpu-before" "$logs/cpu-after" "$server_pid" \
+			"$(awk -v r="$o_rps" -v w="$window" 'BEGIN {printf "%d", r * w}')")
+		cpu_wrk=$(awk -v n="$o_requests" '{printf "%.2f\n", (n > 0 ? ($1 + $2) * 1000 / n : 0)}' "$logs/wrk-cpu-$shape-$run.txt")
 		spr=$(echo "$counted_before $counted_after" | awk '{ n = $3 - $1; printf "%.2f", (n > 0 ? ($4 - $2) / n : 0) }')
 
 		pgbench -n -M prepared -c "$connections" -j "$threads" -T "$warmup" "${pgvars[@]}" \
 			-f "$root/bench/pgbench/$shape.sql" "$db_url" >/dev/null 2>&1 || true
 		rm -rf "$logs/pgbench-$shape-$run" && mkdir -p "$logs/pgbench-$shape-$run"
-		(cd "$logs/pgbench-$shape-$run" && pgbench -n -M prepared -c "$connections" -j "$threads" -T "$duration" \
-			"${pgvars[@]}" -l -f "$root/bench/pgbench/$shape.sql" "$db_url" >summary.txt 2>&1) ||
-			die "pgbench $shape failed: see $logs/pgbench-$shape-$run/summary.txt"
+		(cd "$logs/pgbench-$shape-$run" && exec pgbench -n -M prepared -c "$connections" -j "$threads" -T "$duration" \
+			"${pgvars[@]}" -l -f "$root/bench/pgbench/$shape.sql" "$db_url" >summary.txt 2>&1) &
+		pgbench_pid=$!
+		# CPU of pgbench and its backends over the same window inside the run (backends exit with it).
+		sleep 1
+		cpu_ticks "$pgbench_pid" >"$logs/cpu-before"
+		sleep "$window"
+		cpu_ticks "$pgbench_pid" >"$logs/cpu-after"
+		wait "$pgbench_pid" || die "pgbench $shape failed: see $logs/pgbench-$shape-$run/summary.txt"
 		p_rps=$(awk '/^tps =/ {print $3}' "$logs/pgbench-$shape-$run/summary.txt")
+		read -r cpu_pgbench cpu_pgdb < <(cpu_per_request "$logs/cpu-before" "$logs/cpu-after" "$pgbench_pid" \
+			"$(awk -v r="$p_rps" -v w="$window" 'BEGIN {printf "%d", r * w}')")
 		read -r p_p50 p_p99 < <(percentiles "$logs/pgbench-$shape-$run"/pgbench_log.*)
 
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$shape" "$o_rps" "$o_p50" "$o_p99" \
-			"$p_rps" "$p_p50" "$p_p99" "$rss" "$((o_bad + o_sock))" "$spr" >>"$results"
-		say "run $run $shape: ours $o_rps req/s p50 ${o_p50}us p99 ${o_p99}us ($o_bad bad, $o_sock socket errors); pgbench $p_rps tps p50 ${p_p50}us p99 ${p_p99}us; RSS max ${rss} kB; $spr statements/request"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$shape" "$o_rps" "$o_p50" "$o_p99" \
+			"$p_rps" "$p_p50" "$p_p99" "$rss" "$((o_bad + o_sock))" "$spr" "$cpu_server" "$cpu_db" "$cpu_pgbench" "$cpu_pgdb" "$cpu_wrk" >>"$results"
+		say "run $run $shape: ours $o_rps req/s p50 ${o_p50}us p99 ${o_p99}us ($o_bad bad, $o_sock socket errors); pgbench $p_rps tps p50 ${p_p50}us p99 ${p_p99}us; RSS max ${rss} kB; $spr statements/request; CPU ms/request: wrk ${cpu_wrk} + server ${cpu_server} + its backends ${cpu_db}; pgbench ${cpu_pgbench} + its backends ${cpu_pgdb}"
 		[ "$o_bad" = 0 ] || say "WARNING: $o_bad bad responses in $shape: $(grep BAD_SAMPLE "$logs/wrk-$shape-$run.txt" | cut -c1-300)"
 	done
 done
@@ -224,21 +266,33 @@ NR > 1 {
 	rr[s] = rr[s] " " ($3 / $6); pr[s] = pr[s] " " ($8 > 0 ? $5 / $8 : 0)
 	ors[s] = ors[s] " " $3; o50[s] = o50[s] " " $4; o99[s] = o99[s] " " $5
 	prs[s] = prs[s] " " $6; p50[s] = p50[s] " " $7; p99[s] = p99[s] " " $8
-	if ($9 > rss[s]) rss[s] = $9; bad[s] += $10; spr[s] = spr[s] " " $11
+	if ($9 > rss[s]) rss[s] = $9; bad[s] += $10; spr[s] = spr[s] " " $11; cs[s] = cs[s] " " $12; cd[s] = cd[s] " " $13; cp[s] = cp[s] " " $14; cpd[s] = cpd[s] " " $15; cw[s] = cw[s] " " $16
+	cr[s] = cr[s] " " (($12 + $13 + $16) > 0 ? ($14 + $15) / ($12 + $13 + $16) : 0)
 }
 END {
-	printf "%-7s %10s %10s | %9s %8s %8s | %9s %8s %8s | %7s %5s %9s\n", "shape", "rps ratio", "p99 ratio", "ours r/s", "p50 ms", "p99 ms", "pg tps", "p50 ms", "p99 ms", "RSS MB", "bad", "stmts/req"
+	printf "%-7s %9s %9s | %9s %8s %8s | %9s %8s %8s | %5s\n", "shape", "rps ratio", "p99 ratio", "ours r/s", "p50 ms", "p99 ms", "pg tps", "p50 ms", "p99 ms", "bad"
 	for (i = 1; i <= k; i++) {
 		s = order[i]
-		printf "%-7s %10.2f %10.2f | %9.0f %8.2f %8.2f | %9.0f %8.2f %8.2f | %7.1f %5d %9.2f\n", s, median(rr[s]), median(pr[s]),
-			median(ors[s]), median(o50[s]) / 1000, median(o99[s]) / 1000, median(prs[s]), median(p50[s]) / 1000, median(p99[s]) / 1000,
-			rss[s] / 1024, bad[s], median(spr[s])
+		printf "%-7s %9.2f %9.2f | %9.0f %8.2f %8.2f | %9.0f %8.2f %8.2f | %5d\n", s, median(rr[s]), median(pr[s]),
+			median(ors[s]), median(o50[s]) / 1000, median(o99[s]) / 1000, median(prs[s]), median(p50[s]) / 1000, median(p99[s]) / 1000, bad[s]
 	}
-	printf "rps ratio = ours/pgbench (target >= 0.50); p99 ratio = ours/pgbench (target <= 2). Server peak RSS (VmHWM): %.1f MB (target < 100)\n", hwm / 1024
+	printf "rps ratio = ours/pgbench (target >= 0.50); p99 ratio = ours/pgbench (target <= 2)\n\n"
+	printf "%-7s %9s | %9s %7s %7s %7s | %7s %7s | %7s\n", "shape", "CPU ratio", "stmts/req", "wrk", "server", "db", "pgbench", "db", "RSS MB"
+	for (i = 1; i <= k; i++) {
+		s = order[i]
+		printf "%-7s %9.2f | %9.2f %7.2f %7.2f %7.2f | %7.2f %7.2f | %7.1f\n", s, median(cr[s]), median(spr[s]),
+			median(cw[s]), median(cs[s]), median(cd[s]), median(cp[s]), median(cpd[s]), rss[s] / 1024
+	}
+	printf "CPU milliseconds per request: wrk, the server, its PostgreSQL backends | pgbench, its backends.\n"
+	printf "CPU ratio = pgbench side / our side: the rps ratio a machine of our own would give when CPU-bound.\n"
+	printf "stmts/req: SQL statements per request (bench/server only). Server peak RSS (VmHWM): %.1f MB (target < 100)\n", hwm / 1024
 }' "$results"
 echo "raw figures: $results; logs: $logs"
-if [ $profile = 1 ] && [ -s "$work/page.cpu.pprof" ]; then
-	echo
-	echo "CPU profile of the server under the page load: $work/page.cpu.pprof (binary $work/server)"
-	go tool pprof -top -nodecount=25 "$work/server" "$work/page.cpu.pprof" 2>/dev/null | sed -n '1,35p'
+if [ $profile = 1 ]; then
+	for shape in $shapes; do
+		[ -s "$work/$shape.cpu.pprof" ] || continue
+		echo
+		echo "CPU profile of the server under the $shape load: $work/$shape.cpu.pprof (binary $work/server)"
+		go tool pprof -top -cum -nodecount=25 "$work/server" "$work/$shape.cpu.pprof" 2>/dev/null | sed -n '5,35p'
+	done
 fi
