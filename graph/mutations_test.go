@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/model"
 )
 
 // taskView is what the mutation tests read of a task: its assignees three ways, modifiedAt and
@@ -456,4 +459,89 @@ func TestMutationResultIsTheChangedTask(t *testing.T) {
 			"assignees": [{"id": "usr_bob"}, {"id": "usr_cat"}, {"id": "usr_ada"}, {"id": "usr_eve"}],
 			"events": {"totalCount": 5}}}`)
 	})
+}
+
+// DESIGN §3 concurrency, through the whole server: concurrent calls on one task end in a state
+// some serial order of them would produce: no duplicate assignee, no lost add, the limit held,
+// and one event per call that changed the set.
+func TestConcurrentAssignmentsOverHTTP(t *testing.T) {
+	const users, limit = 24, 16
+	eachDB(t, func(t *testing.T, a *api) {
+		var rows []model.User
+		var members []store.ProjectMember
+		for i := range users {
+			id := model.UserID(fmt.Sprintf("usr_c%02d", i))
+			rows = append(rows, model.User{ID: id, OrganizationID: "org_acme", CompanyID: "cmp_studio", FirstName: "C", LastName: fmt.Sprint(i),
+				Email: fmt.Sprintf("c%02d@acme.test", i), IsAccessApproved: true, ThreadEmailsSortOrder: model.SortOrderAsc, CreatedAt: seededAt, ModifiedAt: seededAt})
+			members = append(members, store.ProjectMember{ProjectID: "prj_site", UserID: id})
+		}
+		if err := a.st.Create(t.Context(), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.st.Create(t.Context(), &members); err != nil {
+			t.Fatal(err)
+		}
+		// Call i adds users i and i+1: neighbours overlap, and together they pass the limit.
+		type result struct {
+			users []string
+			codes []string
+			data  json.RawMessage
+		}
+		results := make([]result, users-1)
+		var wg sync.WaitGroup
+		for i := range users - 1 {
+			wg.Go(func() {
+				ids := []string{fmt.Sprintf("usr_c%02d", i), fmt.Sprintf("usr_c%02d", i+1)}
+				r := a.post(tokAda, `mutation($ids: [ID!]!) { assignUsers(taskId: "tsk_02copy", userIds: $ids) { assignees { id } } }`, map[string]any{"ids": ids})
+				results[i] = result{users: ids, codes: r.codes(), data: r.Data}
+			})
+		}
+		wg.Wait()
+
+		final := a.task("tsk_02copy")
+		got := final.assigneeIDs(t)
+		seen := map[string]bool{}
+		for _, id := range got {
+			if seen[id] {
+				t.Errorf("%s is assigned twice: %v", id, got)
+			}
+			seen[id] = true
+		}
+		if len(got) > limit {
+			t.Errorf("%d assignees, more than the limit %d", len(got), limit)
+		}
+		succeeded := 0
+		fromSuccess := map[string]bool{}
+		for i, r := range results {
+			switch {
+			case len(r.codes) == 0:
+				succeeded++
+				for _, id := range r.users {
+					fromSuccess[id] = true
+					if !seen[id] {
+						t.Errorf("call %d succeeded but %s is not assigned: a lost add", i, id)
+					}
+				}
+			case len(r.codes) != 1 || r.codes[0] != "UNPROCESSABLE":
+				t.Errorf("call %d: codes %v, want none or UNPROCESSABLE (TOO_MANY_ASSIGNEES)", i, r.codes)
+			}
+		}
+		for _, id := range got {
+			if !fromSuccess[id] {
+				t.Errorf("%s is assigned but every call naming it failed", id)
+			}
+		}
+		// A successful call records one event, or none when its neighbours had added both of its
+		// users already.
+		if final.Events.TotalCount > succeeded || final.Events.TotalCount == 0 {
+			t.Errorf("%d events for %d successful calls", final.Events.TotalCount, succeeded)
+		}
+		for _, e := range final.Events.Nodes {
+			var d struct{ Added, Removed []string }
+			decode(t, e.Data, &d)
+			if len(d.Added) == 0 || len(d.Removed) != 0 {
+				t.Errorf("event data %s: want only additions", e.Data)
+			}
+		}
+	}, rules.WithMaxAssignees(limit))
 }

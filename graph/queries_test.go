@@ -552,3 +552,20 @@ func TestTimesOnTheWireDoNotDependOnTheServersZone(t *testing.T) {
 		}
 	})
 }
+
+// DESIGN §2: nothing ever crosses organizations, and an event is visible exactly when its task is.
+// An event of Beta that names an Acme task's id (a fixture may hold one: entityId is free text)
+// is Beta's: Acme's Task.events never lists it, as node(id:) never finds it.
+func TestTaskEventsNeverCrossOrganizations(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		stray := model.Event{ID: "evt_stray", OrganizationID: "org_beta", Name: model.EventAssigneesChanged, ActorID: ptr(model.UserID("usr_zed")),
+			Entity: "task", EntityID: "tsk_02copy", Data: model.JSON(`{"added": ["usr_zed"], "removed": []}`), Timestamp: at(4)}
+		if err := a.st.Create(t.Context(), &stray); err != nil {
+			t.Fatal(err)
+		}
+		a.post(tokAdmin, `{ node(id: "evt_stray") { id } }`, nil).
+			wantError(`{"node": null}`, notFound("node evt_stray not found", `["node"]`))
+		a.post(tokAdmin, `{ task(id: "tsk_02copy") { events { totalCount nodes { id } } } }`, nil).
+			wantData(`{"task": {"events": {"totalCount": 0, "nodes": []}}}`)
+	})
+}
