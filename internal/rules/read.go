@@ -184,12 +184,12 @@ func (s *Service) TaskEvents(ctx context.Context, v *Viewer, task *model.Task, a
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.store.EventsOf(ctx, task.ID, p)
+	l, err := s.store.EventsOf(ctx, task, p)
 	if err != nil {
 		return nil, err
 	}
 	pos := func(e *model.Event) Position { return Position{ID: string(e.ID), Time: e.Timestamp} }
-	return page(l, a, pos, func(ctx context.Context) (int, error) { return s.store.CountEventsOf(ctx, task.ID) }), nil
+	return page(l, a, pos, func(ctx context.Context) (int, error) { return s.store.CountEventsOf(ctx, task) }), nil
 }
 
 // Project returns a visible project, or not found.

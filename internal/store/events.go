@@ -20,22 +20,28 @@ func (s *Store) events(ctx context.Context, sc Scope) *gorm.DB {
 			append(append([]any{}, args...), args...)...)
 }
 
+// eventsOf are the events about one task: its organization's events whose entityId is the task.
+func (s *Store) eventsOf(ctx context.Context, task *model.Task) *gorm.DB {
+	return s.q(ctx).Model(&model.Event{}).
+		Where("events.organization_id = ? AND events.entity_id = ?", task.OrganizationID, task.ID)
+}
+
 // EventsOf lists the events about one task, oldest first. The task must be visible.
-func (s *Store) EventsOf(ctx context.Context, task model.TaskID, p Page) (List[model.Event], error) {
-	q := s.q(ctx).Model(&model.Event{}).Where("events.entity_id = ?", task)
+func (s *Store) EventsOf(ctx context.Context, task *model.Task, p Page) (List[model.Event], error) {
+	q := s.eventsOf(ctx, task)
 	if p.AfterID != "" {
 		q = q.Where("(events.timestamp > ? OR (events.timestamp = ? AND events.id > ?))", p.AfterTime, p.AfterTime, p.AfterID)
 	}
 	l, err := fetchPage[model.Event](q.Order("events.timestamp, events.id"), p)
 	if err != nil {
-		return l, fmt.Errorf("events of task %s: %w", task, err)
+		return l, fmt.Errorf("events of task %s: %w", task.ID, err)
 	}
 	return l, nil
 }
 
 // CountEventsOf counts the events about one task.
-func (s *Store) CountEventsOf(ctx context.Context, task model.TaskID) (int, error) {
-	n, err := count(ctx, s.q(ctx).Model(&model.Event{}).Where("events.entity_id = ?", task))
+func (s *Store) CountEventsOf(ctx context.Context, task *model.Task) (int, error) {
+	n, err := count(ctx, s.eventsOf(ctx, task))
 	if err != nil {
 		return 0, fmt.Errorf("count events: %w", err)
 	}
