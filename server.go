@@ -100,6 +100,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	srv := &http.Server{
 		Handler:           graph.NewServer(svc, graph.Options{PlaygroundToken: playgroundToken}),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	fmt.Fprintf(out, "taskql: playground at http://%s/ , API at http://%s/query\n", hostPort(ln.Addr()), hostPort(ln.Addr()))
 	errc := make(chan error, 1)

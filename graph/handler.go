@@ -27,6 +27,9 @@ type Options struct {
 	PlaygroundToken string
 }
 
+// maxRequestBytes bounds a request's body: a GraphQL document with its variables is far smaller.
+const maxRequestBytes = 1 << 20
+
 // DefaultComplexityLimit bounds the work one query may ask for.
 const DefaultComplexityLimit = 2000
 
@@ -62,7 +65,7 @@ func NewServer(svc *rules.Service, opts Options) http.Handler {
 		pgOpts = append(pgOpts, playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer " + opts.PlaygroundToken}))
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", api)
+	mux.Handle("/query", http.MaxBytesHandler(api, maxRequestBytes))
 	mux.Handle("GET /{$}", playground.Handler("taskql", "/query", pgOpts...))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
