@@ -293,6 +293,7 @@ if [ $profile = 1 ]; then
 		[ -s "$work/$shape.cpu.pprof" ] || continue
 		echo
 		echo "CPU profile of the server under the $shape load: $work/$shape.cpu.pprof (binary $work/server)"
-		go tool pprof -top -cum -nodecount=25 "$work/server" "$work/$shape.cpu.pprof" 2>/dev/null | sed -n '5,35p'
+		go tool pprof -traces "$work/server" "$work/$shape.cpu.pprof" 2>/dev/null | go run ./bench/layers
+		go tool pprof -top -nodecount=20 "$work/server" "$work/$shape.cpu.pprof" 2>/dev/null | sed -n '5,30p'
 	done
 fi
