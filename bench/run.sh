@@ -12,7 +12,8 @@
 # Options: --duration S, --connections N, --threads N, --runs N, --shapes "page task assign",
 # --tasks N (and --orgs, --users, --projects, --members, --phases, --pairs: passed to bench/gen),
 # --fresh (rebuild the database), --server real|bench (real: `go build .`, the default; bench:
-# bench/server, the same handler with pprof; --profile implies bench), --port P.
+# bench/server, the same handler with pprof; --profile implies bench), --port P,
+# --max-inflight N (bench/server serves at most N requests at once: an experiment).
 # Environment: BENCH_PG, the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres);
 # BENCH_DIR, where builds, id files, logs and results go (default $TMPDIR/taskql-bench).
 set -euo pipefail
@@ -21,7 +22,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/taskql-bench}
 duration=20 connections=32 threads=2 runs=1 port=18090 warmup=3
-shapes="page task assign" server=real profile=0 fresh=0
+shapes="page task assign" server=real profile=0 fresh=0 max_inflight=0
 gen_args=() tasks=100000
 
 while [ $# -gt 0 ]; do
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--port) port=$2; shift ;;
 	--server) server=$2; shift ;;
 	--profile) profile=1; server=bench ;;
+	--max-inflight) max_inflight=$2; server=bench; shift ;;
 	--fresh) fresh=1 ;;
 	--quick) tasks=5000 duration=5 warmup=1 ;;
 	--tasks) tasks=$2; shift ;;
@@ -92,7 +94,7 @@ if [ "$server" = real ]; then
 fi
 if [ "$server" = bench ]; then
 	go build -o "$work/server" ./bench/server
-	server_cmd=("$work/server" --addr "127.0.0.1:$port" --pprof "127.0.0.1:$((port + 1))")
+	server_cmd=("$work/server" --addr "127.0.0.1:$port" --pprof "127.0.0.1:$((port + 1))" --max-inflight "$max_inflight")
 fi
 
 # --- data ----------------------------------------------------------------------------------------

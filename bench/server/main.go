@@ -27,16 +27,17 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8090", "address of the API")
 	pprofAddr := flag.String("pprof", "127.0.0.1:6060", "address of net/http/pprof (empty: none)")
+	maxInflight := flag.Int("max-inflight", 0, "serve at most this many API requests at once, the others wait in turn (0: no limit); an experiment, see docs/PERFORMANCE.md")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *pprofAddr); err != nil {
+	if err := run(ctx, *addr, *pprofAddr, *maxInflight); err != nil {
 		fmt.Fprintln(os.Stderr, "bench server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, pprofAddr string) error {
+func run(ctx context.Context, addr, pprofAddr string, maxInflight int) error {
 	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
 		return err
@@ -47,8 +48,20 @@ func run(ctx context.Context, addr, pprofAddr string) error {
 	}
 	api := graph.NewServer(rules.New(st), graph.Options{})
 	var requests, statements atomic.Int64
+	var slots chan struct{}
+	if maxInflight > 0 {
+		slots = make(chan struct{}, maxInflight)
+	}
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, c := store.CountStatements(r.Context())
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			case <-ctx.Done():
+				return
+			}
+		}
 		api.ServeHTTP(w, r.WithContext(ctx))
 		requests.Add(1)
 		statements.Add(int64(c.Count()))
