@@ -63,12 +63,15 @@ done
 psql "$pg" -Atqc 'SELECT 1' >/dev/null 2>&1 || die "PostgreSQL is not reachable at $pg (set BENCH_PG)"
 
 # --- processes we start, stopped on any exit -------------------------------------------------------
-server_pid="" sampler_pid=""
+server_pid="" sampler_pid="" wrk_pid="" pgbench_pid="" profile_pid=""
 cleanup() {
-	for pid in $sampler_pid $server_pid; do
+	local pids="$wrk_pid $pgbench_pid $profile_pid $sampler_pid $server_pid"
+	for pid in $pids; do
 		kill "$pid" 2>/dev/null || true
 	done
-	for pid in $sampler_pid $server_pid; do
+	# wrk and pgbench run under a subshell that times them: stop the tools themselves too.
+	for pid in $pids; do
+		pkill -P "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
 }
@@ -216,7 +219,9 @@ for run in $(seq "$runs"); do
 		counted_after=$(statements)
 		cpu_ticks "$server_pid" >"$logs/cpu-after"
 		wait "$wrk_pid"
+		wrk_pid=""
 		[ -n "$profile_pid" ] && wait "$profile_pid"
+		profile_pid=""
 		kill "$sampler_pid" 2>/dev/null || true
 		wait "$sampler_pid" 2>/dev/null || true
 		sampler_pid=""
@@ -241,6 +246,7 @@ for run in $(seq "$runs"); do
 		sleep "$window"
 		cpu_ticks "$pgbench_pid" >"$logs/cpu-after"
 		wait "$pgbench_pid" || die "pgbench $shape failed: see $logs/pgbench-$shape-$run/summary.txt"
+		pgbench_pid=""
 		p_rps=$(awk '/^tps =/ {print $3}' "$logs/pgbench-$shape-$run/summary.txt")
 		read -r cpu_pgbench cpu_pgdb < <(cpu_per_request "$logs/cpu-before" "$logs/cpu-after" "$pgbench_pid" \
 			"$(awk -v r="$p_rps" -v w="$window" 'BEGIN {printf "%d", r * w}')")
@@ -248,7 +254,7 @@ for run in $(seq "$runs"); do
 
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$shape" "$o_rps" "$o_p50" "$o_p99" \
 			"$p_rps" "$p_p50" "$p_p99" "$rss" "$((o_bad + o_sock))" "$spr" "$cpu_server" "$cpu_db" "$cpu_pgbench" "$cpu_pgdb" "$cpu_wrk" >>"$results"
-		say "run $run $shape: ours $o_rps req/s p50 ${o_p50}us p99 ${o_p99}us ($o_bad bad, $o_sock socket errors); pgbench $p_rps tps p50 ${p_p50}us p99 ${p_p99}us; RSS max ${rss} kB; $spr statements/request; CPU ms/request: wrk ${cpu_wrk} + server ${cpu_server} + its backends ${cpu_db}; pgbench ${cpu_pgbench} + its backends ${cpu_pgdb}"
+		say "run $run $shape: ours $o_rps req/s p50 ${o_p50}us p99 ${o_p99}us ($o_bad bad, $o_sock socket errors); pgbench $p_rps tps p50 ${p_p50}us p99 ${p_p99}us; RSS max ${rss} kB; ${spr/#0.00/-} statements/request; CPU ms/request: wrk ${cpu_wrk} + server ${cpu_server} + its backends ${cpu_db}; pgbench ${cpu_pgbench} + its backends ${cpu_pgdb}"
 		[ "$o_bad" = 0 ] || say "WARNING: $o_bad bad responses in $shape: $(grep BAD_SAMPLE "$logs/wrk-$shape-$run.txt" | cut -c1-300)"
 	done
 done
@@ -282,7 +288,8 @@ END {
 	printf "%-7s %9s | %9s %7s %7s %7s | %7s %7s | %7s\n", "shape", "CPU ratio", "stmts/req", "wrk", "server", "db", "pgbench", "db", "RSS MB"
 	for (i = 1; i <= k; i++) {
 		s = order[i]
-		printf "%-7s %9.2f | %9.2f %7.2f %7.2f %7.2f | %7.2f %7.2f | %7.1f\n", s, median(cr[s]), median(spr[s]),
+		stm = median(spr[s]) > 0 ? sprintf("%.2f", median(spr[s])) : "-"
+		printf "%-7s %9.2f | %9s %7.2f %7.2f %7.2f | %7.2f %7.2f | %7.1f\n", s, median(cr[s]), stm,
 			median(cw[s]), median(cs[s]), median(cd[s]), median(cp[s]), median(cpd[s]), rss[s] / 1024
 	}
 	printf "CPU milliseconds per request: wrk, the server, its PostgreSQL backends | pgbench, its backends.\n"
