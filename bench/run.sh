@@ -246,10 +246,10 @@ for run in $(seq "$runs"); do
 		sleep "$window"
 		cpu_ticks "$pgbench_pid" >"$logs/cpu-after"
 		wait "$pgbench_pid" || die "pgbench $shape failed: see $logs/pgbench-$shape-$run/summary.txt"
-		pgbench_pid=""
 		p_rps=$(awk '/^tps =/ {print $3}' "$logs/pgbench-$shape-$run/summary.txt")
 		read -r cpu_pgbench cpu_pgdb < <(cpu_per_request "$logs/cpu-before" "$logs/cpu-after" "$pgbench_pid" \
 			"$(awk -v r="$p_rps" -v w="$window" 'BEGIN {printf "%d", r * w}')")
+		pgbench_pid=""
 		read -r p_p50 p_p99 < <(percentiles "$logs/pgbench-$shape-$run"/pgbench_log.*)
 
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$shape" "$o_rps" "$o_p50" "$o_p99" \
