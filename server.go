@@ -21,6 +21,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -77,8 +79,14 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", defaultAddr(), "address to listen on (default :$PORT, else :8080)")
 	noDemo := fs.Bool("no-demo", os.Getenv("TASKQL_NO_DEMO") != "", "do not load the demo world into an empty database")
 	maxAssignees := fs.Int("max-assignees", envInt("TASKQL_MAX_ASSIGNEES", rules.DefaultMaxAssignees), "most assignees a task may hold")
+	maxInFlight := fs.Int("max-inflight", envInt("TASKQL_MAX_INFLIGHT", 4*runtime.GOMAXPROCS(0)), "most GraphQL requests executed at once; the others wait their turn")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// A GraphQL response allocates per field: a larger heap target halves the collector's share
+		// of the CPU and keeps the process near 80 MB under load (docs/PERFORMANCE.md).
+		debug.SetGCPercent(200)
 	}
 	st, err := open(ctx)
 	if err != nil {
@@ -98,7 +106,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           graph.NewServer(svc, graph.Options{PlaygroundToken: playgroundToken}),
+		Handler:           graph.NewServer(svc, graph.Options{PlaygroundToken: playgroundToken, MaxInFlight: *maxInFlight}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

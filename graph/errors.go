@@ -80,7 +80,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 			}
 			return gqlErr
 		}
-		slog.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "path", gqlErr.Path.String(), "err", err)
+		level := slog.LevelError
+		if errors.Is(err, context.Canceled) {
+			level = slog.LevelDebug // the client hung up: nothing went wrong here
+		}
+		slog.Log(ctx, level, "internal error", "request_id", RequestID(ctx), "path", gqlErr.Path.String(), "err", err)
 	}
 	gqlErr.Message = msg
 	gqlErr.Extensions = map[string]any{"code": code}

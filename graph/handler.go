@@ -25,6 +25,10 @@ type Options struct {
 	ComplexityLimit int
 	// PlaygroundToken, when set, is pre-filled in the playground's Authorization header (demo data).
 	PlaygroundToken string
+	// MaxInFlight, when positive, is how many GraphQL requests execute at once; the others wait
+	// their turn (or their client's patience). Under overload this keeps latency even instead of
+	// letting every request slow down together.
+	MaxInFlight int
 }
 
 // maxRequestBytes bounds a request's body: a GraphQL document with its variables is far smaller.
@@ -57,9 +61,9 @@ func NewGraphQLHandler(svc *rules.Service, opts Options) http.Handler {
 // and readiness (the database answers) at /readyz.
 func NewServer(svc *rules.Service, opts Options) http.Handler {
 	gql := NewGraphQLHandler(svc, opts)
-	api := auth.Middleware(svc, refuse, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := limitInFlight(opts.MaxInFlight, auth.Middleware(svc, refuse, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gql.ServeHTTP(w, r.WithContext(withLoaders(r.Context(), newLoaders(svc))))
-	}))
+	})))
 	var pgOpts []playground.GraphiqlConfigOption
 	if opts.PlaygroundToken != "" {
 		pgOpts = append(pgOpts, playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer " + opts.PlaygroundToken}))
@@ -80,6 +84,23 @@ func NewServer(svc *rules.Service, opts Options) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	return withRequestID(mux)
+}
+
+// limitInFlight lets at most n requests through at once; n <= 0 is no limit.
+func limitInFlight(n int, next http.Handler) http.Handler {
+	if n <= 0 {
+		return next
+	}
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-slots }()
+		next.ServeHTTP(w, r)
+	})
 }
 
 type requestIDKey struct{}

@@ -21,7 +21,7 @@ func (s *Store) AssigneesOf(ctx context.Context, tasks []model.TaskID) (map[mode
 		Joins("JOIN users ON users.id = task_assignees.user_id").
 		Where("task_assignees.task_id IN ?", tasks).
 		Order("task_assignees.task_id, task_assignees.assigned_at, task_assignees.user_id").
-		Scan(&rows).Error
+		Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("assignees of tasks: %w", err)
 	}
@@ -80,7 +80,7 @@ func (s *Store) TouchTask(ctx context.Context, task model.TaskID) (time.Time, er
 	var at time.Time
 	var err error
 	if s.dialect == migrate.Postgres {
-		err = s.q(ctx).Raw("UPDATE tasks SET modified_at = clock_timestamp() WHERE id = ? RETURNING modified_at", task).Scan(&at).Error
+		err = s.q(ctx).Raw("UPDATE tasks SET modified_at = clock_timestamp() WHERE id = ? RETURNING modified_at", task).Row().Scan(&at)
 	} else {
 		at = now()
 		err = s.q(ctx).Model(&model.Task{}).Where("id = ?", task).Update("modified_at", at).Error

@@ -106,7 +106,7 @@ func (s *Store) Candidates(ctx context.Context, org model.OrganizationID, projec
 			companies.kind = ? AS agency`, project, model.CompanyKindAgency).
 		Joins("JOIN companies ON companies.id = users.company_id").
 		Where("users.organization_id = ? AND users.id IN ?", org, ids).
-		Scan(&rows).Error
+		Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("candidate facts: %w", err)
 	}
