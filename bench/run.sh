@@ -13,7 +13,8 @@
 # --tasks N (and --orgs, --users, --projects, --members, --phases, --pairs: passed to bench/gen),
 # --fresh (rebuild the database), --server real|bench (real: `go build .`, the default; bench:
 # bench/server, the same handler with pprof; --profile implies bench), --port P,
-# --max-inflight N (bench/server serves at most N requests at once: an experiment).
+# --max-inflight N (the server executes at most N GraphQL requests at once; 0: no limit;
+# default: the server's own, 4 x GOMAXPROCS).
 # Environment: BENCH_PG, the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres);
 # BENCH_DIR, where builds, id files, logs and results go (default $TMPDIR/taskql-bench).
 set -euo pipefail
@@ -22,7 +23,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/taskql-bench}
 duration=20 connections=32 threads=2 runs=1 port=18090 warmup=3
-shapes="page task assign" server=real profile=0 fresh=0 max_inflight=0
+shapes="page task assign" server=real profile=0 fresh=0 max_inflight=""
 gen_args=() tasks=100000
 
 while [ $# -gt 0 ]; do
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--port) port=$2; shift ;;
 	--server) server=$2; shift ;;
 	--profile) profile=1; server=bench ;;
-	--max-inflight) max_inflight=$2; server=bench; shift ;;
+	--max-inflight) max_inflight=$2; shift ;;
 	--fresh) fresh=1 ;;
 	--quick) tasks=5000 duration=5 warmup=1 ;;
 	--tasks) tasks=$2; shift ;;
@@ -89,7 +90,7 @@ cd "$root"
 go build -o "$work/gen" ./bench/gen
 if [ "$server" = real ]; then
 	if go build -o "$work/taskql" . 2>"$logs/build.err"; then
-		server_cmd=("$work/taskql" serve --no-demo --addr "127.0.0.1:$port")
+		server_cmd=("$work/taskql" serve --no-demo --addr "127.0.0.1:$port" ${max_inflight:+--max-inflight "$max_inflight"})
 	else
 		say "go build . failed (see $logs/build.err); measuring bench/server, the same handler, instead"
 		server=bench
@@ -97,7 +98,7 @@ if [ "$server" = real ]; then
 fi
 if [ "$server" = bench ]; then
 	go build -o "$work/server" ./bench/server
-	server_cmd=("$work/server" --addr "127.0.0.1:$port" --pprof "127.0.0.1:$((port + 1))" --max-inflight "$max_inflight")
+	server_cmd=("$work/server" --addr "127.0.0.1:$port" --pprof "127.0.0.1:$((port + 1))" ${max_inflight:+--max-inflight "$max_inflight"})
 fi
 
 # --- data ----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Command server serves taskql's API for the load benchmark with Go's profiler beside it: the
-// same handler as `taskql serve` (graph.NewServer over rules.New), and on a second, loopback-only
+// same handler as `taskql serve` (graph.NewServer over rules.New, the same admission limit and
+// GOGC), and on a second, loopback-only
 // address net/http/pprof and /debug/statements, which counts the requests served and the SQL
 // statements they ran (store.CountStatements), so that a CPU profile and the statements per
 // request can be taken under load without touching server.go (docs/PERFORMANCE.md).
@@ -15,6 +16,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,8 +30,11 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8090", "address of the API")
 	pprofAddr := flag.String("pprof", "127.0.0.1:6060", "address of net/http/pprof (empty: none)")
-	maxInflight := flag.Int("max-inflight", 0, "serve at most this many API requests at once, the others wait in turn (0: no limit); an experiment, see docs/PERFORMANCE.md")
+	maxInflight := flag.Int("max-inflight", 4*runtime.GOMAXPROCS(0), "most GraphQL requests executed at once, as `taskql serve --max-inflight` (0: no limit)")
 	flag.Parse()
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200) // as `taskql serve`
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *addr, *pprofAddr, *maxInflight); err != nil {
@@ -46,22 +52,10 @@ func run(ctx context.Context, addr, pprofAddr string, maxInflight int) error {
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	api := graph.NewServer(rules.New(st), graph.Options{})
+	api := graph.NewServer(rules.New(st), graph.Options{MaxInFlight: maxInflight})
 	var requests, statements atomic.Int64
-	var slots chan struct{}
-	if maxInflight > 0 {
-		slots = make(chan struct{}, maxInflight)
-	}
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, c := store.CountStatements(r.Context())
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-			case <-ctx.Done():
-				return
-			}
-		}
 		api.ServeHTTP(w, r.WithContext(ctx))
 		requests.Add(1)
 		statements.Add(int64(c.Count()))
