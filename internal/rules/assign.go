@@ -194,16 +194,6 @@ func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, ca
 
 // write applies a net change under the task's lock and records its Event.
 func (s *Service) write(ctx context.Context, tx *store.Store, v *Viewer, t *model.Task, added, removed []model.UserID) (*AssigneesChanged, error) {
-	at, err := tx.TouchTask(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.RemoveAssignees(ctx, t.ID, removed); err != nil {
-		return nil, err
-	}
-	if err := tx.AddAssignees(ctx, t.ID, added, at); err != nil {
-		return nil, err
-	}
 	data, err := json.Marshal(map[string][]model.UserID{"added": added, "removed": removed})
 	if err != nil {
 		return nil, fmt.Errorf("event data: %w", err)
@@ -217,11 +207,9 @@ func (s *Service) write(ctx context.Context, tx *store.Store, v *Viewer, t *mode
 		Entity:         "task",
 		EntityID:       string(t.ID),
 		Data:           data,
-		Timestamp:      at,
 	}
-	if err := tx.InsertEvent(ctx, e); err != nil {
+	if t.ModifiedAt, err = tx.WriteChange(ctx, t.ID, added, removed, e); err != nil {
 		return nil, err
 	}
-	t.ModifiedAt = at
 	return &AssigneesChanged{Event: e, Task: t, Added: added, Removed: removed}, nil
 }

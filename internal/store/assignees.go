@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/taskql/taskql/internal/migrate"
@@ -44,49 +46,77 @@ func (s *Store) AssigneeIDs(ctx context.Context, task model.TaskID) ([]model.Use
 	return ids, nil
 }
 
-// AddAssignees assigns users to a task at one time. A user already assigned is left as it was
-// (ON CONFLICT DO NOTHING on the unique key), so a retried call is harmless.
-func (s *Store) AddAssignees(ctx context.Context, task model.TaskID, users []model.UserID, at time.Time) error {
-	if len(users) == 0 {
-		return nil
-	}
-	rows := make([]TaskAssignee, len(users))
-	for i, u := range users {
-		rows[i] = TaskAssignee{TaskID: task, UserID: u, AssignedAt: at}
-	}
-	if err := s.q(ctx).Clauses(onConflictDoNothing).Create(&rows).Error; err != nil {
-		return fmt.Errorf("add assignees to %s: %w", task, translate(err))
-	}
-	return nil
-}
-
-// RemoveAssignees unassigns users from a task.
-func (s *Store) RemoveAssignees(ctx context.Context, task model.TaskID, users []model.UserID) error {
-	if len(users) == 0 {
-		return nil
-	}
-	err := s.q(ctx).Where("task_id = ? AND user_id IN ?", task, users).Delete(&TaskAssignee{}).Error
-	if err != nil {
-		return fmt.Errorf("remove assignees from %s: %w", task, err)
-	}
-	return nil
-}
-
-// TouchTask sets a task's modifiedAt to the time of the change and returns it. Under the task's
-// lock, that time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it
-// is the database's clock_timestamp(), one clock for every server process, not now(), which is
-// the transaction's start; SQLite serialises writers and is read by one machine's clock.
-func (s *Store) TouchTask(ctx context.Context, task model.TaskID) (time.Time, error) {
+// WriteChange applies a net change of a task's assignees under the task's lock and records its
+// event, all at one time, which it returns and sets as the event's timestamp. Under the lock that
+// time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it is the
+// database's clock_timestamp() (one clock for every server process; now() would be the
+// transaction's start), and the whole write is one statement; SQLite serialises writers and takes
+// this machine's clock. An added user already assigned is left as it was (ON CONFLICT DO NOTHING
+// on the unique key), so a retried write is harmless.
+func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, removed []model.UserID, e *model.Event) (time.Time, error) {
 	var at time.Time
 	var err error
-	if s.dialect == migrate.Postgres {
-		err = s.q(ctx).Raw("UPDATE tasks SET modified_at = clock_timestamp() WHERE id = ? RETURNING modified_at", task).Row().Scan(&at)
-	} else {
+	switch s.dialect {
+	case migrate.Postgres:
+		err = s.q(ctx).Raw(`WITH touched AS (
+				UPDATE tasks SET modified_at = clock_timestamp() WHERE id = ? RETURNING modified_at
+			), removed AS (
+				DELETE FROM task_assignees WHERE task_id = ? AND user_id = ANY (?::text[])
+			), added AS (
+				INSERT INTO task_assignees (task_id, user_id, assigned_at)
+				SELECT ?, u, touched.modified_at FROM touched, unnest(?::text[]) AS u
+				ON CONFLICT DO NOTHING
+			), event AS (
+				INSERT INTO events (id, organization_id, name, actor_id, entity, entity_id, message, data, timestamp)
+				SELECT ?, ?, ?, ?, ?, ?, ?, ?::jsonb, touched.modified_at FROM touched
+			)
+			SELECT modified_at FROM touched`,
+			task, task, textArray(removed), task, textArray(added),
+			e.ID, e.OrganizationID, e.Name, e.ActorID, e.Entity, e.EntityID, e.Message, e.Data,
+		).Row().Scan(&at)
+	default:
 		at = now()
-		err = s.q(ctx).Model(&model.Task{}).Where("id = ?", task).Update("modified_at", at).Error
+		e.Timestamp = at
+		err = s.writeChangeStepByStep(ctx, task, added, removed, e)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("touch task %s: %w", task, err)
+		return time.Time{}, fmt.Errorf("write change of %s: %w", task, translate(err))
 	}
-	return at.UTC(), nil
+	at = at.UTC()
+	e.Timestamp = at
+	return at, nil
+}
+
+func (s *Store) writeChangeStepByStep(ctx context.Context, task model.TaskID, added, removed []model.UserID, e *model.Event) error {
+	if err := s.q(ctx).Model(&model.Task{}).Where("id = ?", task).Update("modified_at", e.Timestamp).Error; err != nil {
+		return err
+	}
+	if len(removed) > 0 {
+		if err := s.q(ctx).Where("task_id = ? AND user_id IN ?", task, removed).Delete(&TaskAssignee{}).Error; err != nil {
+			return err
+		}
+	}
+	if len(added) > 0 {
+		rows := make([]TaskAssignee, len(added))
+		for i, u := range added {
+			rows[i] = TaskAssignee{TaskID: task, UserID: u, AssignedAt: e.Timestamp}
+		}
+		if err := s.q(ctx).Clauses(onConflictDoNothing).Create(&rows).Error; err != nil {
+			return err
+		}
+	}
+	return s.q(ctx).Create(e).Error
+}
+
+// textArray passes ids as one PostgreSQL text[] parameter (GORM would spread a slice into a list).
+// Ids hold only [0-9A-Za-z_], so the array literal needs no quoting.
+type textArray []model.UserID
+
+// Value writes the array literal.
+func (a textArray) Value() (driver.Value, error) {
+	ids := make([]string, len(a))
+	for i, id := range a {
+		ids[i] = string(id)
+	}
+	return "{" + strings.Join(ids, ",") + "}", nil
 }

@@ -57,14 +57,6 @@ func (s *Store) EventsByID(ctx context.Context, sc Scope, ids []model.EventID) (
 	return byKey(rows, func(e *model.Event) model.EventID { return e.ID }), nil
 }
 
-// InsertEvent records an event.
-func (s *Store) InsertEvent(ctx context.Context, e *model.Event) error {
-	if err := s.q(ctx).Create(e).Error; err != nil {
-		return fmt.Errorf("insert event: %w", translate(err))
-	}
-	return nil
-}
-
 // TaskDataOf returns the data entries of each task, by id. The tasks must be visible.
 func (s *Store) TaskDataOf(ctx context.Context, tasks []model.TaskID) (map[model.TaskID][]*model.TaskData, error) {
 	var rows []*model.TaskData
