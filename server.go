@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -79,6 +80,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", defaultAddr(), "address to listen on (default :$PORT, else :8080)")
 	noDemo := fs.Bool("no-demo", os.Getenv("TASKQL_NO_DEMO") != "", "do not load the demo world into an empty database")
 	maxAssignees := fs.Int("max-assignees", envInt("TASKQL_MAX_ASSIGNEES", rules.DefaultMaxAssignees), "most assignees a task may hold")
+	cors := fs.String("cors-origins", os.Getenv("TASKQL_CORS_ORIGINS"), "comma-separated browser origins allowed to call the API (`https://app.example,...` or *)")
 	maxInFlight := fs.Int("max-inflight", envInt("TASKQL_MAX_INFLIGHT", 4*runtime.GOMAXPROCS(0)), "most GraphQL requests executed at once; the others wait their turn")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -106,7 +108,11 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           graph.NewServer(svc, graph.Options{PlaygroundToken: playgroundToken, MaxInFlight: *maxInFlight}),
+		Handler: graph.NewServer(svc, graph.Options{
+			PlaygroundToken: playgroundToken,
+			MaxInFlight:     *maxInFlight,
+			CORSOrigins:     strings.FieldsFunc(*cors, func(r rune) bool { return r == ',' || r == ' ' }),
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -29,6 +30,9 @@ type Options struct {
 	// their turn (or their client's patience). Under overload this keeps latency even instead of
 	// letting every request slow down together.
 	MaxInFlight int
+	// CORSOrigins are the browser origins (scheme://host[:port], or "*" for any) whose pages may
+	// call the API; none means same-origin pages only.
+	CORSOrigins []string
 }
 
 // maxRequestBytes bounds a request's body: a GraphQL document with its variables is far smaller.
@@ -69,7 +73,7 @@ func NewServer(svc *rules.Service, opts Options) http.Handler {
 		pgOpts = append(pgOpts, playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer " + opts.PlaygroundToken}))
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", http.MaxBytesHandler(api, maxRequestBytes))
+	mux.Handle("/query", withCORS(opts.CORSOrigins, http.MaxBytesHandler(api, maxRequestBytes)))
 	mux.Handle("GET /{$}", playground.Handler("taskql", "/query", pgOpts...))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -84,6 +88,31 @@ func NewServer(svc *rules.Service, opts Options) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	return withRequestID(mux)
+}
+
+// withCORS lets pages of the allowed origins call the API from a browser. A preflight carries no
+// token, so it is answered here, before authentication.
+func withCORS(origins []string, next http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		if origin != "" && (slices.Contains(origins, "*") || slices.Contains(origins, origin)) {
+			h.Set("Access-Control-Allow-Origin", origin)
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, WWW-Authenticate")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // limitInFlight lets at most n requests through at once; n <= 0 is no limit.
