@@ -176,10 +176,8 @@ func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, ca
 		if len(added) == 0 && len(removed) == 0 {
 			return nil
 		}
-		if done, err = s.write(ctx, tx, v, t.Task, added, removed); err != nil {
-			return err
-		}
-		return nil
+		done, err = s.write(ctx, tx, v, t.Task, added, removed)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change assignees of %s: %w", taskID, err)
