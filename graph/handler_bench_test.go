@@ -28,34 +28,28 @@ const (
 // benchHandler runs a benchmark body on the handler over a fresh fixture in SQLite and in
 // PostgreSQL. body returns the request body of the i-th request.
 func benchHandler(b *testing.B, body func(w *fixture.World, i int) string) {
-	for _, engine := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
-		b.Run(engine.name, func(b *testing.B) {
-			st := engine.open(b)
-			w, err := fixture.Load(b.Context(), st, 40, 500)
-			if err != nil {
-				b.Fatal(err)
+	testdb.Each(b, func(b *testing.B, st *store.Store) {
+		w, err := fixture.Load(b.Context(), st, 40, 500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := graph.NewServer(rules.New(st), graph.Options{})
+		ctx, statements := store.CountStatements(b.Context())
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/query", strings.NewReader(body(w, i)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+fixture.Token)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 			}
-			h := graph.NewServer(rules.New(st), graph.Options{})
-			ctx, statements := store.CountStatements(b.Context())
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/query", strings.NewReader(body(w, i)))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+fixture.Token)
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
-					b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
-				}
-				i++
-			}
-			b.ReportMetric(float64(statements.Count())/float64(b.N), "statements/op")
-		})
-	}
+			i++
+		}
+		b.ReportMetric(float64(statements.Count())/float64(b.N), "statements/op")
+	})
 }
 
 // BenchmarkHandlerPage is the page request: 50 tasks of a project with phase and assignees.

@@ -15,7 +15,6 @@ import (
 // loaders batch the reads of one request: every field that would otherwise query once per parent
 // (a task's project, phase, assignees, ...) waits a moment and reads all its keys in one query.
 type loaders struct {
-	tasks         *dataloadgen.Loader[model.TaskID, *model.Task]
 	users         *dataloadgen.Loader[model.UserID, *model.User]
 	projects      *dataloadgen.Loader[model.ProjectID, *model.Project]
 	phases        *dataloadgen.Loader[model.PhaseID, *model.Phase]
@@ -40,7 +39,6 @@ func batch[K comparable, V any](read func(context.Context, *rules.Viewer, []K) (
 func newLoaders(r *rules.Service) *loaders {
 	w := dataloadgen.WithWait(loaderWait)
 	return &loaders{
-		tasks:         dataloadgen.NewMappedLoader(batch(r.TasksByID), w),
 		users:         dataloadgen.NewMappedLoader(batch(r.UsersByID), w),
 		projects:      dataloadgen.NewMappedLoader(batch(r.ProjectsByID), w),
 		phases:        dataloadgen.NewMappedLoader(batch(r.PhasesByID), w),
@@ -125,21 +123,13 @@ func optional[P any, K any](key func(*P) *K) func(*P) (K, bool) {
 	}
 }
 
-// forgetTask drops what the loaders remember of a task that a mutation changed, so that the
-// mutation's result, and any later one in the same document, reads it afresh.
-func forgetTask(ctx context.Context, t *model.Task) {
-	l := loadersFrom(ctx)
-	l.assignees.Clear(t.ID)
-	l.tasks.Clear(t.ID)
-	l.tasks.Prime(t.ID, t)
-}
-
-// changed returns a function that passes a mutation's result through, first making the loaders
-// forget the task it changed.
+// changed passes a mutation's result through, first making the loaders forget the assignees of
+// the task it changed, so that the result, and any later mutation in the same document, reads
+// them afresh.
 func changed(ctx context.Context) func(*model.Task, error) (*model.Task, error) {
 	return func(t *model.Task, err error) (*model.Task, error) {
 		if t != nil {
-			forgetTask(ctx, t)
+			loadersFrom(ctx).assignees.Clear(t.ID)
 		}
 		return t, err
 	}

@@ -17,19 +17,13 @@ import (
 
 // benchEach runs a benchmark body on a fresh fixture in SQLite and in PostgreSQL.
 func benchEach(b *testing.B, body func(b *testing.B, svc *rules.Service, w *fixture.World)) {
-	for _, engine := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
-		b.Run(engine.name, func(b *testing.B) {
-			st := engine.open(b)
-			w, err := fixture.Load(b.Context(), st, 40, 500)
-			if err != nil {
-				b.Fatal(err)
-			}
-			body(b, rules.New(st), w)
-		})
-	}
+	testdb.Each(b, func(b *testing.B, st *store.Store) {
+		w, err := fixture.Load(b.Context(), st, 40, 500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body(b, rules.New(st), w)
+	})
 }
 
 func benchAdmin(w *fixture.World) *rules.Viewer {

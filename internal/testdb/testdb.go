@@ -2,8 +2,8 @@
 // PostgreSQL (DESIGN §6), so that tests may run in parallel and never see each other's rows.
 //
 // PostgreSQL is found through TEST_DATABASE_URL, else DefaultPostgresURL. The schema is migrated
-// once into a template database, and every test clones it (CREATE DATABASE … TEMPLATE …), which
-// takes milliseconds. When the server is unreachable the PostgreSQL tests skip with a loud
+// once into a template database, and every test clones it (CREATE DATABASE … TEMPLATE …) instead
+// of migrating its own. When the server is unreachable the PostgreSQL tests skip with a loud
 // message, unless REQUIRE_POSTGRES=1 makes that a failure (as .ci/run does).
 package testdb
 
@@ -14,12 +14,16 @@ import (
 	"github.com/taskql/taskql/internal/store"
 )
 
-// Each runs body twice, as the subtests "sqlite" and "postgres", each with a fresh database: one
-// store test suite for every engine taskql runs on. The body may call t.Parallel.
-func Each(t *testing.T, body func(t *testing.T, st *store.Store)) {
+// Each runs body twice, as the subtests (or sub-benchmarks) "sqlite" and "postgres", each with a
+// fresh database: one store test suite for every engine taskql runs on. A test body may call
+// t.Parallel.
+func Each[T interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}](t T, body func(t T, st *store.Store)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { body(t, SQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { body(t, Postgres(t)) })
+	t.Run("sqlite", func(t T) { body(t, SQLite(t)) })
+	t.Run("postgres", func(t T) { body(t, Postgres(t)) })
 }
 
 // SQLite returns a store on a fresh, migrated SQLite file in t.TempDir(), closed when the test
