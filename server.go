@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -63,8 +64,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // open connects to DATABASE_URL and applies the migrations.
-func open(ctx context.Context) (*store.Store, error) {
-	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+func open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
+	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -75,50 +76,124 @@ func open(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
-func serve(ctx context.Context, args []string, out io.Writer) error {
+// config is everything `serve` reads from its flags and TASKQL_* variables (README, Configuration).
+type config struct {
+	addr            string
+	production      bool
+	noDemo          bool
+	maxAssignees    int
+	cors            string
+	maxInFlight     int
+	limits          graph.Limits
+	timeouts        store.Timeouts
+	ratePerSecond   float64
+	rateBurst       int
+	trustedDocsPath string
+}
+
+// parseServe reads serve's configuration. Every limit of DESIGN §7 has a flag and a TASKQL_*
+// variable; the flag wins.
+func parseServe(args []string) (config, error) {
+	c := config{limits: graph.DefaultLimits, timeouts: store.DefaultTimeouts}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", defaultAddr(), "address to listen on (default :$PORT, else :8080)")
-	noDemo := fs.Bool("no-demo", os.Getenv("TASKQL_NO_DEMO") != "", "do not load the demo world into an empty database")
-	maxAssignees := fs.Int("max-assignees", envInt("TASKQL_MAX_ASSIGNEES", rules.DefaultMaxAssignees), "most assignees a task may hold")
-	cors := fs.String("cors-origins", os.Getenv("TASKQL_CORS_ORIGINS"), "comma-separated browser origins allowed to call the API (`https://app.example,...` or *)")
-	maxInFlight := fs.Int("max-inflight", envInt("TASKQL_MAX_INFLIGHT", 4*runtime.GOMAXPROCS(0)), "most GraphQL requests executed at once; the others wait their turn")
+	env := fs.String("env", envString("TASKQL_ENV", "development"), "`development` (playground, introspection, suggestions) or production")
+	fs.StringVar(&c.addr, "addr", defaultAddr(), "address to listen on (default :$PORT, else :8080)")
+	fs.BoolVar(&c.noDemo, "no-demo", os.Getenv("TASKQL_NO_DEMO") != "", "do not load the demo world into an empty database")
+	fs.IntVar(&c.maxAssignees, "max-assignees", envInt("TASKQL_MAX_ASSIGNEES", rules.DefaultMaxAssignees), "most assignees a task may hold")
+	fs.StringVar(&c.cors, "cors-origins", os.Getenv("TASKQL_CORS_ORIGINS"), "comma-separated browser origins allowed to call the API (`https://app.example,...` or *)")
+	fs.IntVar(&c.maxInFlight, "max-inflight", envInt("TASKQL_MAX_INFLIGHT", 4*runtime.GOMAXPROCS(0)), "most requests executed at once; the others wait their turn until their deadline")
+	l := &c.limits
+	fs.Int64Var(&l.BodyBytes, "max-body-bytes", int64(envInt("TASKQL_MAX_BODY_BYTES", int(l.BodyBytes))), "largest request body (HTTP 413)")
+	fs.IntVar(&l.Tokens, "max-tokens", envInt("TASKQL_MAX_TOKENS", l.Tokens), "most parser tokens in a document")
+	fs.IntVar(&l.Depth, "max-depth", envInt("TASKQL_MAX_DEPTH", l.Depth), "deepest nesting of fields")
+	fs.IntVar(&l.Selections, "max-selections", envInt("TASKQL_MAX_SELECTIONS", l.Selections), "most fields, aliases and fragment spreads in a document, as written")
+	fs.IntVar(&l.RootMutations, "max-mutations", envInt("TASKQL_MAX_MUTATIONS", l.RootMutations), "most mutation fields in one operation")
+	fs.IntVar(&l.Complexity, "max-complexity", envInt("TASKQL_MAX_COMPLEXITY", l.Complexity), "highest complexity of an operation (a connection counts first times its items)")
+	fs.DurationVar(&l.Deadline, "deadline", envDuration("TASKQL_DEADLINE", l.Deadline), "longest a query or mutation may take, waiting for its turn included")
+	fs.DurationVar(&c.timeouts.Statement, "statement-timeout", envDuration("TASKQL_STATEMENT_TIMEOUT", c.timeouts.Statement), "PostgreSQL statement_timeout")
+	fs.DurationVar(&c.timeouts.Lock, "lock-timeout", envDuration("TASKQL_LOCK_TIMEOUT", c.timeouts.Lock), "PostgreSQL lock_timeout, SQLite busy_timeout")
+	rate := fs.Float64("rate-limit", envFloat("TASKQL_RATE_LIMIT", -1), "requests per second per token (0: none; default 0 in development, 50 in production)")
+	fs.IntVar(&c.rateBurst, "rate-burst", envInt("TASKQL_RATE_BURST", 100), "requests a token may send at once before its rate applies")
+	fs.StringVar(&c.trustedDocsPath, "trusted-documents", os.Getenv("TASKQL_TRUSTED_DOCUMENTS"), "run only the operations of this `FILE` (production; see README)")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	switch *env {
+	case "development":
+	case "production":
+		c.production, c.noDemo = true, true
+	default:
+		return c, fmt.Errorf("serve: --env must be development or production, not %q", *env)
+	}
+	c.ratePerSecond = *rate
+	if c.ratePerSecond < 0 {
+		c.ratePerSecond = 0
+		if c.production {
+			c.ratePerSecond = 50
+		}
+	}
+	return c, nil
+}
+
+func serve(ctx context.Context, args []string, out io.Writer) error {
+	c, err := parseServe(args)
+	if err != nil {
 		return err
+	}
+	if c.production {
+		slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	}
 	if os.Getenv("GOGC") == "" {
 		// A GraphQL response allocates per field: a larger heap target halves the collector's share
 		// of the CPU and keeps the process near 80 MB under load (docs/PERFORMANCE.md).
 		debug.SetGCPercent(200)
 	}
-	st, err := open(ctx)
+	opts := graph.Options{
+		Production:    c.production,
+		Limits:        c.limits,
+		MaxInFlight:   c.maxInFlight,
+		CORSOrigins:   strings.FieldsFunc(c.cors, func(r rune) bool { return r == ',' || r == ' ' }),
+		RatePerSecond: c.ratePerSecond,
+		RateBurst:     c.rateBurst,
+	}
+	if c.trustedDocsPath != "" {
+		if opts.TrustedDocuments, err = readTrustedDocuments(c.trustedDocsPath); err != nil {
+			return err
+		}
+	}
+	st, err := open(ctx, store.WithTimeouts(c.timeouts))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc := rules.New(st, rules.WithMaxAssignees(*maxAssignees))
-
-	var playgroundToken string
-	if !*noDemo {
-		if playgroundToken, err = demo(ctx, st, svc, out); err != nil {
+	svc := rules.New(st, rules.WithMaxAssignees(c.maxAssignees))
+	if !c.noDemo {
+		if opts.PlaygroundToken, err = demo(ctx, st, svc, out); err != nil {
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
+	api := graph.NewServer(svc, opts)
 	srv := &http.Server{
-		Handler: graph.NewServer(svc, graph.Options{
-			PlaygroundToken: playgroundToken,
-			MaxInFlight:     *maxInFlight,
-			CORSOrigins:     strings.FieldsFunc(*cors, func(r rune) bool { return r == ',' || r == ' ' }),
-		}),
+		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	fmt.Fprintf(out, "taskql: playground at http://%s/ , API at http://%s/query\n", hostPort(ln.Addr()), hostPort(ln.Addr()))
+	mode := "development"
+	if c.production {
+		mode = "production"
+	}
+	slog.Info("serving", "mode", mode, "addr", ln.Addr().String(), "limits", fmt.Sprintf("%+v", c.limits), "rate_per_second", c.ratePerSecond)
+	if !c.production {
+		fmt.Fprintf(out, "taskql: playground at http://%s/ , API at http://%s/query\n", hostPort(ln.Addr()), hostPort(ln.Addr()))
+	} else {
+		fmt.Fprintf(out, "taskql: API at http://%s/query\n", hostPort(ln.Addr()))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -126,9 +201,24 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
+	api.Drain()
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// readTrustedDocuments reads the --trusted-documents file.
+func readTrustedDocuments(path string) (*graph.TrustedDocuments, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --trusted-documents: %w", err)
+	}
+	defer f.Close()
+	docs, err := graph.ReadTrustedDocuments(f)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --trusted-documents %s: %w", path, err)
+	}
+	return docs, nil
 }
 
 // demo loads the demo world into an empty database and prints the demo tokens that still work.
@@ -269,9 +359,30 @@ func defaultAddr() string {
 	return ":8080"
 }
 
+func envString(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return n
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if n, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
 	}
 	return def
 }

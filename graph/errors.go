@@ -10,20 +10,26 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/taskql/taskql/internal/guard"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/model"
 )
 
 // The codes of extensions.code (DESIGN §3). gqlgen sets its own GRAPHQL_PARSE_FAILED,
-// GRAPHQL_VALIDATION_FAILED and COMPLEXITY_LIMIT_EXCEEDED.
+// GRAPHQL_VALIDATION_FAILED, COMPLEXITY_LIMIT_EXCEEDED and PERSISTED_QUERY_NOT_FOUND; the guards
+// (internal/guard) RATE_LIMITED.
 const (
 	codeUnauthenticated = "UNAUTHENTICATED"
 	codeForbidden       = "FORBIDDEN"
 	codeNotFound        = "NOT_FOUND"
-	codeBadUserInput    = "BAD_USER_INPUT"
+	codeBadUserInput    = guard.CodeBadUserInput
 	codeUnprocessable   = "UNPROCESSABLE"
+	codeUnavailable     = guard.CodeUnavailable
 	codeInternal        = "INTERNAL_SERVER_ERROR"
 )
+
+// unavailableMessage is what a client learns when the database cannot do the work now.
+const unavailableMessage = "the service is unavailable for now (the database cannot be reached, or the operation ran past its deadline); retry"
 
 // internalMessage is all a client learns of an internal error; the error itself is logged with the
 // request id.
@@ -63,6 +69,8 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 		return codeBadUserInput, in.Error(), nil, true
 	case errors.As(err, &ide):
 		return codeBadUserInput, ide.Error(), nil, true
+	case rules.Unavailable(err):
+		return codeUnavailable, unavailableMessage, nil, true
 	}
 	return codeInternal, internalMessage, nil, false
 }
@@ -71,6 +79,10 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	code, msg, ext, ok := classify(err)
+	if code == codeUnavailable {
+		// The store logs an outage once when it starts; one line a request would drown it.
+		slog.DebugContext(ctx, "unavailable", "request_id", guard.RequestID(ctx), "path", gqlErr.Path.String(), "err", err)
+	}
 	if !ok {
 		var own *gqlerror.Error
 		if errors.As(err, &own) && own.Err == nil {
@@ -84,7 +96,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		if errors.Is(err, context.Canceled) {
 			level = slog.LevelDebug // the client hung up: nothing went wrong here
 		}
-		slog.Log(ctx, level, "internal error", "request_id", RequestID(ctx), "path", gqlErr.Path.String(), "err", err)
+		slog.Log(ctx, level, "internal error", "request_id", guard.RequestID(ctx), "path", gqlErr.Path.String(), "err", err)
 	}
 	gqlErr.Message = msg
 	gqlErr.Extensions = map[string]any{"code": code}
@@ -96,18 +108,23 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 
 // recoverPanic turns a resolver's panic into an internal error, logged with the request id.
 func recoverPanic(ctx context.Context, p any) error {
-	slog.ErrorContext(ctx, "panic", "request_id", RequestID(ctx), "panic", p)
+	slog.ErrorContext(ctx, "panic", "request_id", guard.RequestID(ctx), "panic", p)
 	return fmt.Errorf("panic: %v", p)
 }
 
 // refuse answers a request the auth middleware did not let through: 401 for a missing, unknown or
-// revoked token, 500 (logged) when the token could not be checked.
+// revoked token, 503 (UNAVAILABLE, Retry-After) when the database cannot check it now, and 500
+// (logged) for anything else.
 func refuse(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusUnauthorized
 	code, msg, _, ok := classify(err)
-	if !ok {
+	status := http.StatusUnauthorized
+	switch {
+	case code == codeUnavailable:
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+	case !ok:
 		status = http.StatusInternalServerError
-		slog.ErrorContext(r.Context(), "authenticate", "request_id", RequestID(r.Context()), "err", err)
+		slog.ErrorContext(r.Context(), "authenticate", "request_id", guard.RequestID(r.Context()), "err", err)
 	}
 	writeErrors(w, status, gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}})
 }

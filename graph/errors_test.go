@@ -210,7 +210,7 @@ func TestComplexityLimitExceeded(t *testing.T) {
 	t.Parallel()
 	st := testdb.SQLite(t)
 	seedWorld(t, st)
-	a := serve(t, st, graph.Options{ComplexityLimit: 5})
+	a := serve(t, st, graph.Options{Limits: graph.Limits{Complexity: 5}})
 	a.post(tokAdmin, `{ viewer { id } }`, nil).ok()
 	r := a.post(tokAdmin, `{ tasks { nodes { id label project { id name } phase { id name } assignees { id name } } } }`, nil)
 	if got := r.codes(); len(got) != 1 || got[0] != "COMPLEXITY_LIMIT_EXCEEDED" {

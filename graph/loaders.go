@@ -123,14 +123,22 @@ func optional[P any, K any](key func(*P) *K) func(*P) (K, bool) {
 	}
 }
 
-// changed passes a mutation's result through, first making the loaders forget the assignees of
-// the task it changed, so that the result, and any later mutation in the same document, reads
-// them afresh.
-func changed(ctx context.Context) func(*model.Task, error) (*model.Task, error) {
-	return func(t *model.Task, err error) (*model.Task, error) {
-		if t != nil {
-			loadersFrom(ctx).assignees.Clear(t.ID)
+// reply turns what a mutation left into its result. The loaders forget what they held of the
+// task and learn what the mutation read inside its transaction (the assignees, the phase, the
+// project), so that the reply, and any later mutation in the same document, reads them as they
+// are now, and the reply needs no read after COMMIT (DESIGN §7).
+func reply(ctx context.Context) func(*rules.Changed, error) (*model.Task, error) {
+	return func(c *rules.Changed, err error) (*model.Task, error) {
+		if err != nil {
+			return nil, err
 		}
-		return t, err
+		l := loadersFrom(ctx)
+		l.assignees.Clear(c.Task.ID)
+		l.assignees.Prime(c.Task.ID, c.Assignees)
+		l.phases.Clear(c.Phase.ID)
+		l.phases.Prime(c.Phase.ID, c.Phase)
+		l.projects.Clear(c.Project.ID)
+		l.projects.Prime(c.Project.ID, c.Project)
+		return c.Task, nil
 	}
 }

@@ -23,17 +23,17 @@ func (r *eventResolver) Actor(ctx context.Context, objs []*model.Event) ([]*mode
 
 // SetTaskAssignee is the resolver for the setTaskAssignee field.
 func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error) {
-	return changed(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), taskID, assignee))
+	return reply(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), taskID, assignee))
 }
 
 // AssignUsers is the resolver for the assignUsers field.
 func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error) {
-	return changed(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), taskID, userIds))
+	return reply(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), taskID, userIds))
 }
 
 // UnassignUser is the resolver for the unassignUser field.
 func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error) {
-	return changed(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), taskID, userID))
+	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), taskID, userID))
 }
 
 // Project is the batch resolver for the project field.

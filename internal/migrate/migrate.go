@@ -63,6 +63,11 @@ func Up(ctx context.Context, db *gorm.DB) ([]string, error) {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 		defer c.Close()
+		// Another process may migrate for longer than the sessions' lock_timeout: wait for it.
+		if _, err := c.ExecContext(ctx, "SET lock_timeout = 0"); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), "RESET lock_timeout") //nolint:errcheck
 		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
 			return nil, fmt.Errorf("migrate: lock: %w", err)
 		}
@@ -87,6 +92,12 @@ func Up(ctx context.Context, db *gorm.DB) ([]string, error) {
 			continue
 		}
 		err := db.Transaction(func(tx *gorm.DB) error {
+			if d == Postgres {
+				// A migration may rewrite a large table: the request timeouts do not apply to it.
+				if err := execAll(tx, "SET LOCAL statement_timeout = 0", "SET LOCAL lock_timeout = 0"); err != nil {
+					return err
+				}
+			}
 			if err := m.Up(tx, d); err != nil {
 				return err
 			}

@@ -10,6 +10,17 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
+// Changed is a task as a mutation left it, with its assignees, phase and project, all read inside
+// the mutation's transaction: a reply built from it reads nothing after COMMIT, so a change that
+// committed is never answered as a failure because the database went away a moment later
+// (DESIGN §7).
+type Changed struct {
+	Task      *model.Task
+	Assignees []*model.User
+	Phase     *model.Phase
+	Project   *model.Project
+}
+
 // AssigneesChanged is a committed change of a task's assignees, as recorded in its Event.
 type AssigneesChanged struct {
 	Event   *model.Event
@@ -81,7 +92,7 @@ func unique(ids []model.UserID) []model.UserID {
 
 // SetTaskAssignee makes a task's assignees exactly the given user, or nobody when assignee is nil
 // (the first seed document).
-func (s *Service) SetTaskAssignee(ctx context.Context, v *Viewer, taskID string, assignee *string) (*model.Task, error) {
+func (s *Service) SetTaskAssignee(ctx context.Context, v *Viewer, taskID string, assignee *string) (*Changed, error) {
 	tid, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -99,7 +110,7 @@ func (s *Service) SetTaskAssignee(ctx context.Context, v *Viewer, taskID string,
 
 // AssignUsers adds every listed user to a task's assignees and keeps those already assigned (the
 // second seed document's POST). Repeats and users already assigned change nothing.
-func (s *Service) AssignUsers(ctx context.Context, v *Viewer, taskID string, userIDs []string) (*model.Task, error) {
+func (s *Service) AssignUsers(ctx context.Context, v *Viewer, taskID string, userIDs []string) (*Changed, error) {
 	tid, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -119,7 +130,7 @@ func (s *Service) AssignUsers(ctx context.Context, v *Viewer, taskID string, use
 
 // UnassignUser removes one user from a task's assignees (the second seed document's DELETE). A user
 // that exists but is not assigned changes nothing; an unknown user is not found.
-func (s *Service) UnassignUser(ctx context.Context, v *Viewer, taskID, userID string) (*model.Task, error) {
+func (s *Service) UnassignUser(ctx context.Context, v *Viewer, taskID, userID string) (*Changed, error) {
 	tid, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -139,19 +150,18 @@ func (s *Service) UnassignUser(ctx context.Context, v *Viewer, taskID, userID st
 // nothing writes nothing. mustExist lists users that must exist in the organization (else not
 // found) without being candidates.
 func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, candidates []model.UserID,
-	nextOf func(old []model.UserID) []model.UserID, mustExist ...model.UserID) (*model.Task, error) {
+	nextOf func(old []model.UserID) []model.UserID, mustExist ...model.UserID) (*Changed, error) {
 	sc, err := scope(v)
 	if err != nil {
 		return nil, err
 	}
 	var done *AssigneesChanged
-	var task *model.Task
+	var reply *Changed
 	err = s.store.WithTx(ctx, func(tx *store.Store) error {
 		t, err := tx.LockTask(ctx, sc, taskID)
 		if err != nil {
 			return notFoundAs(err, notFound("task", string(taskID)))
 		}
-		task = t.Task
 		facts, err := tx.Candidates(ctx, t.OrganizationID, t.ProjectID, append(slices.Clone(candidates), mustExist...))
 		if err != nil {
 			return err
@@ -161,18 +171,20 @@ func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, ca
 				return notFound("user", string(id))
 			}
 		}
-		if vs := violations(t.Internal, candidates, facts); len(vs) > 0 {
+		if vs := violations(t.Phase.Internal, candidates, facts); len(vs) > 0 {
 			return &ViolationError{Violations: vs}
 		}
-		old, err := tx.AssigneeIDs(ctx, t.ID)
+		assigned, err := tx.AssigneesOf(ctx, []model.TaskID{t.ID})
 		if err != nil {
 			return err
 		}
+		old := ids(assigned[t.ID])
 		next := nextOf(old)
 		added, removed := diff(old, next)
 		if vs := overLimit(next, added, s.maxAssignees); len(vs) > 0 {
 			return &ViolationError{Violations: vs}
 		}
+		reply = &Changed{Task: t.Task, Assignees: after(assigned[t.ID], added, removed, facts), Phase: t.Phase, Project: t.Project}
 		if len(added) == 0 && len(removed) == 0 {
 			return nil
 		}
@@ -187,7 +199,31 @@ func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, ca
 			fn(*done)
 		}
 	}
-	return task, nil
+	return reply, nil
+}
+
+// after is the list of assignees a change leaves, in assignment order: those kept, then those
+// added (all at one time, so by user id).
+func after(old []*model.User, added, removed []model.UserID, facts map[model.UserID]store.CandidateFacts) []*model.User {
+	out := make([]*model.User, 0, len(old)+len(added))
+	for _, u := range old {
+		if !slices.Contains(removed, u.ID) {
+			out = append(out, u)
+		}
+	}
+	for _, id := range added {
+		out = append(out, facts[id].User)
+	}
+	return out
+}
+
+// ids lists the users' ids, in order.
+func ids(users []*model.User) []model.UserID {
+	out := make([]model.UserID, len(users))
+	for i, u := range users {
+		out[i] = u.ID
+	}
+	return out
 }
 
 // write applies a net change under the task's lock and records its Event.

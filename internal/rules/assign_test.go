@@ -14,10 +14,10 @@ import (
 
 func TestViolations(t *testing.T) {
 	member := func(id model.UserID, agency bool) store.CandidateFacts {
-		return store.CandidateFacts{ID: id, ProjectMember: true, Agency: agency}
+		return store.CandidateFacts{User: &model.User{ID: id}, ProjectMember: true, Agency: agency}
 	}
 	nonMember := func(id model.UserID, agency bool) store.CandidateFacts {
-		return store.CandidateFacts{ID: id, ProjectMember: false, Agency: agency}
+		return store.CandidateFacts{User: &model.User{ID: id}, ProjectMember: false, Agency: agency}
 	}
 	known := func(fs ...store.CandidateFacts) map[model.UserID]store.CandidateFacts {
 		m := map[model.UserID]store.CandidateFacts{}

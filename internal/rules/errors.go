@@ -22,6 +22,11 @@ var (
 	ErrBadInput = errors.New("bad input")
 )
 
+// Unavailable tells whether err means that the database could not do the work now, though it may
+// a moment later (UNAVAILABLE: safe to retry): it cannot be reached, a lock or a statement ran
+// past its timeout, or the operation's deadline passed.
+func Unavailable(err error) bool { return store.Unavailable(err) }
+
 // InputError is bad input with a message fit for the client.
 type InputError struct{ Msg string }
 

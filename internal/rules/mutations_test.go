@@ -18,21 +18,21 @@ import (
 // mutation is one of the three ways to change a task's assignees, as a test calls it.
 type mutation struct {
 	name string
-	call func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*model.Task, error)
+	call func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error)
 }
 
 var (
-	assignUsers = mutation{"assignUsers", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*model.Task, error) {
+	assignUsers = mutation{"assignUsers", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error) {
 		return w.svc.AssignUsers(t.Context(), v, taskID, users)
 	}}
-	setTaskAssignee = mutation{"setTaskAssignee", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*model.Task, error) {
+	setTaskAssignee = mutation{"setTaskAssignee", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error) {
 		var assignee *string
 		if len(users) > 0 {
 			assignee = &users[0]
 		}
 		return w.svc.SetTaskAssignee(t.Context(), v, taskID, assignee)
 	}}
-	unassignUser = mutation{"unassignUser", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*model.Task, error) {
+	unassignUser = mutation{"unassignUser", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error) {
 		return w.svc.UnassignUser(t.Context(), v, taskID, users[0])
 	}}
 )
@@ -100,8 +100,8 @@ func TestAssignUsersAddsEveryListedUserAndKeepsThoseAlreadyAssigned(t *testing.T
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.ID != "tsk_open" {
-			t.Errorf("assignUsers returned task %s, want tsk_open", got.ID)
+		if got.Task.ID != "tsk_open" {
+			t.Errorf("assignUsers returned task %s, want tsk_open", got.Task.ID)
 		}
 		w.wantAssignees(t, "tsk_open", "usr_agent", "usr_agent2", "usr_client")
 		w.wantEvents(t, "tsk_open",
@@ -131,8 +131,8 @@ func TestAssignUsersRepeatsAndUsersAlreadyAssignedAreNotErrorsAndChangeNothing(t
 			if err != nil {
 				t.Fatalf("assign %d already assigned ids: %v", len(call), err)
 			}
-			if !got.ModifiedAt.Equal(modified) {
-				t.Errorf("returned modifiedAt = %v, want %v", got.ModifiedAt, modified)
+			if !got.Task.ModifiedAt.Equal(modified) {
+				t.Errorf("returned modifiedAt = %v, want %v", got.Task.ModifiedAt, modified)
 			}
 		}
 		w.wantAssignees(t, "tsk_open", "usr_agent", "usr_agent2")
@@ -245,8 +245,8 @@ func TestSetTaskAssignee(t *testing.T) {
 				if err != nil {
 					t.Fatalf("setTaskAssignee: %v", err)
 				}
-				if stored := w.task(t, "tsk_open").ModifiedAt; !got.ModifiedAt.Equal(stored) {
-					t.Errorf("returned modifiedAt = %v, stored %v", got.ModifiedAt, stored)
+				if stored := w.task(t, "tsk_open").ModifiedAt; !got.Task.ModifiedAt.Equal(stored) {
+					t.Errorf("returned modifiedAt = %v, stored %v", got.Task.ModifiedAt, stored)
 				}
 				if tt.event == nil {
 					w.wantSame(t, "tsk_open", before)
@@ -304,8 +304,8 @@ func TestUnassignUser(t *testing.T) {
 				t.Errorf("unassign %s, not assigned: %v", id, err)
 				continue
 			}
-			if !got.ModifiedAt.Equal(modified) {
-				t.Errorf("unassign %s: returned modifiedAt = %v, want %v", id, got.ModifiedAt, modified)
+			if !got.Task.ModifiedAt.Equal(modified) {
+				t.Errorf("unassign %s: returned modifiedAt = %v, want %v", id, got.Task.ModifiedAt, modified)
 			}
 		}
 		w.wantAssignees(t, "tsk_open", "usr_client")
@@ -527,8 +527,17 @@ func TestEachRealChangeRecordsOneEventAndBumpsModifiedAt(t *testing.T) {
 			if !stored.After(last) {
 				t.Errorf("step %d: modifiedAt = %v, want after %v", i, stored, last)
 			}
-			if !got.ModifiedAt.Equal(stored) {
-				t.Errorf("step %d: returned modifiedAt = %v, stored %v", i, got.ModifiedAt, stored)
+			if !got.Task.ModifiedAt.Equal(stored) {
+				t.Errorf("step %d: returned modifiedAt = %v, stored %v", i, got.Task.ModifiedAt, stored)
+			}
+			// The reply was read inside the transaction (DESIGN §7): it is what a fresh read finds.
+			replied := make([]model.UserID, len(got.Assignees))
+			for j, u := range got.Assignees {
+				replied[j] = u.ID
+			}
+			w.wantAssignees(t, "tsk_open", replied...)
+			if got.Phase.ID != got.Task.PhaseID || got.Project.ID != got.Task.ProjectID {
+				t.Errorf("step %d: replied phase %s and project %s, want the task's %s and %s", i, got.Phase.ID, got.Project.ID, got.Task.PhaseID, got.Task.ProjectID)
 			}
 			if at := times[len(times)-1]; !at.Equal(stored) {
 				t.Errorf("step %d: event time %v, modifiedAt %v: want the time of the change in both", i, at, stored)

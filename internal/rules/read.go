@@ -2,6 +2,8 @@ package rules
 
 import (
 	"context"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
@@ -85,8 +87,40 @@ func taskFilter(f *model.TaskFilter) (store.TaskFilter, error) {
 	if sf.AssigneeID, err = optional(f.AssigneeID, model.ParseUserID); err != nil {
 		return sf, err
 	}
-	sf.Statuses, sf.Types, sf.Unassigned = f.Status, f.Type, f.Unassigned
+	// A repeated value changes nothing; without repeats a list is as short as its enum.
+	sf.Statuses, sf.Types, sf.Unassigned = distinct(f.Status), distinct(f.Type), f.Unassigned
 	return sf, nil
+}
+
+// distinct returns the values without repeats, in first-seen order.
+func distinct[T comparable](values []T) []T {
+	seen := make(map[T]bool, len(values))
+	out := values[:0:0]
+	for _, v := range values {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// MaxSearchLength is the most characters a search may hold: longer than any name or email.
+const MaxSearchLength = 256
+
+// searchText checks a search string: at most MaxSearchLength characters, and no NUL, which no
+// name or email holds and PostgreSQL's text cannot.
+func searchText(s *string) (string, error) {
+	if s == nil {
+		return "", nil
+	}
+	if n := utf8.RuneCountInString(*s); n > MaxSearchLength {
+		return "", badInput("search must hold at most %d characters, got %d", MaxSearchLength, n)
+	}
+	if strings.ContainsRune(*s, 0) {
+		return "", badInput("search must not contain the NUL character")
+	}
+	return *s, nil
 }
 
 // optional parses an optional id.
@@ -123,8 +157,8 @@ func (s *Service) Users(ctx context.Context, v *Viewer, f *model.UserFilter, a P
 			return nil, err
 		}
 		uf.Kind = f.Kind
-		if f.Search != nil {
-			uf.Search = *f.Search
+		if uf.Search, err = searchText(f.Search); err != nil {
+			return nil, err
 		}
 	}
 	return s.users(ctx, v, uf, a)
@@ -150,16 +184,16 @@ func (s *Service) AssignableUsers(ctx context.Context, v *Viewer, task *model.Ta
 	if err != nil {
 		return nil, err
 	}
+	text, err := searchText(search)
+	if err != nil {
+		return nil, err
+	}
 	phases, err := s.store.PhasesByID(ctx, sc, []model.PhaseID{task.PhaseID})
 	phase, err := one(phases, err, "phase", task.PhaseID)
 	if err != nil {
 		return nil, err
 	}
-	uf := store.UserFilter{MembersOf: &task.ProjectID, AgencyOnly: phase.Internal}
-	if search != nil {
-		uf.Search = *search
-	}
-	return s.users(ctx, v, uf, a)
+	return s.users(ctx, v, store.UserFilter{MembersOf: &task.ProjectID, AgencyOnly: phase.Internal, Search: text}, a)
 }
 
 // Assignees lists a visible task's assignees in assignment order (the second seed document's GET).

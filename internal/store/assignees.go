@@ -34,18 +34,6 @@ func (s *Store) AssigneesOf(ctx context.Context, tasks []model.TaskID) (map[mode
 	return m, nil
 }
 
-// AssigneeIDs returns a task's assignees' ids in assignment order. Under the task's lock this is
-// the set a change starts from.
-func (s *Store) AssigneeIDs(ctx context.Context, task model.TaskID) ([]model.UserID, error) {
-	var ids []model.UserID
-	err := s.q(ctx).Model(&TaskAssignee{}).Where("task_id = ?", task).
-		Order("assigned_at, user_id").Pluck("user_id", &ids).Error
-	if err != nil {
-		return nil, fmt.Errorf("assignees of task %s: %w", task, err)
-	}
-	return ids, nil
-}
-
 // WriteChange applies a net change of a task's assignees under the task's lock and records its
 // event, all at one time, which it returns and sets as the event's timestamp. Under the lock that
 // time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it is the

@@ -24,23 +24,9 @@ func CountStatements(ctx context.Context) (context.Context, *StatementCounter) {
 
 // registerStatementCounter hooks the counting into every kind of statement GORM runs.
 func registerStatementCounter(db *gorm.DB) error {
-	count := func(tx *gorm.DB) {
+	return registerAfter(db, "taskql:count", func(tx *gorm.DB) {
 		if c, ok := tx.Statement.Context.Value(counterKey{}).(*StatementCounter); ok {
 			c.n.Add(1)
 		}
-	}
-	cb := db.Callback()
-	for _, err := range []error{
-		cb.Create().After("gorm:create").Register("taskql:count", count),
-		cb.Query().After("gorm:query").Register("taskql:count", count),
-		cb.Update().After("gorm:update").Register("taskql:count", count),
-		cb.Delete().After("gorm:delete").Register("taskql:count", count),
-		cb.Row().After("gorm:row").Register("taskql:count", count),
-		cb.Raw().After("gorm:raw").Register("taskql:count", count),
-	} {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,12 +38,38 @@ type Store struct {
 	dialect migrate.Dialect
 }
 
+// Timeouts bound how long the database may work on one statement, or wait for a lock, before it
+// gives up (DESIGN §7): a statement stuck behind a lock fails as UNAVAILABLE instead of holding a
+// connection and an admission slot for as long as the lock lasts.
+type Timeouts struct {
+	// Statement is PostgreSQL's statement_timeout.
+	Statement time.Duration
+	// Lock is PostgreSQL's lock_timeout, and SQLite's busy_timeout (how long a writer waits for
+	// the database's write lock).
+	Lock time.Duration
+}
+
+// DefaultTimeouts are DESIGN §7's.
+var DefaultTimeouts = Timeouts{Statement: 5 * time.Second, Lock: 3 * time.Second}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct{ timeouts Timeouts }
+
+// WithTimeouts sets the statement and lock timeouts; zero leaves one unbounded.
+func WithTimeouts(t Timeouts) Option { return func(o *options) { o.timeouts = t } }
+
 // DefaultSQLitePath is the embedded database file used when DATABASE_URL is empty.
 const DefaultSQLitePath = "taskql.db"
 
 // Open connects to the database named by url: postgres://… (or postgresql://…) for PostgreSQL,
 // sqlite:PATH for an SQLite file, empty for DefaultSQLitePath. It does not migrate.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	o := options{timeouts: DefaultTimeouts}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg := &gorm.Config{
 		TranslateError: true,
 		Logger:         logger.Discard,
@@ -55,7 +82,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		var conn *sql.DB
-		if conn, err = openPostgres(url); err == nil {
+		if conn, err = openPostgres(url, o.timeouts); err == nil {
 			db, err = gorm.Open(postgres.New(postgres.Config{Conn: conn}), cfg)
 		}
 	case url == "", strings.HasPrefix(url, "sqlite:"):
@@ -63,7 +90,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		if path == "" {
 			path = DefaultSQLitePath
 		}
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(path)), cfg)
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(path, o.timeouts.Lock)), cfg)
 	default:
 		// The value itself may hold a password: name only what is wrong with it.
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres://, postgresql:// or sqlite:, not %s", schemeOf(url))
@@ -72,6 +99,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	if err := registerStatementCounter(db); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := registerHealth(db, &health{}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	s := &Store{db: db, dialect: migrate.DialectOf(db)}
@@ -94,12 +124,14 @@ func Open(ctx context.Context, url string) (*Store, error) {
 }
 
 // openPostgres connects through pgx, reading every timestamptz in UTC: the API's times do not
-// depend on the server's time zone.
-func openPostgres(url string) (*sql.DB, error) {
+// depend on the server's time zone. Every session starts with the statement and lock timeouts.
+func openPostgres(url string, t Timeouts) (*sql.DB, error) {
 	config, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
+	config.RuntimeParams["statement_timeout"] = strconv.FormatInt(t.Statement.Milliseconds(), 10)
+	config.RuntimeParams["lock_timeout"] = strconv.FormatInt(t.Lock.Milliseconds(), 10)
 	return stdlib.OpenDB(*config, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{
 			Name: "timestamptz", OID: pgtype.TimestamptzOID,
@@ -110,10 +142,11 @@ func openPostgres(url string) (*sql.DB, error) {
 }
 
 // sqliteDSN turns on what taskql relies on: foreign keys, WAL for concurrent readers, a busy
-// timeout instead of immediate SQLITE_BUSY, and BEGIN IMMEDIATE so a transaction holds the write
-// lock from its start (the SQLite equivalent of locking the task row).
-func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+// timeout (the lock timeout) instead of immediate SQLITE_BUSY, and BEGIN IMMEDIATE so a
+// transaction holds the write lock from its start (the SQLite equivalent of locking the task row).
+func sqliteDSN(path string, busy time.Duration) string {
+	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(" +
+		strconv.FormatInt(busy.Milliseconds(), 10) + ")&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 // sqliteLower is SQLite's Unicode-aware lower(): SQLite's own folds ASCII letters only, while a
@@ -157,7 +190,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) { return migrate.
 // Dialect tells which database this is.
 func (s *Store) Dialect() migrate.Dialect { return s.dialect }
 
-// Ping checks that the database answers (/readyz).
+// Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -165,6 +198,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Probe reads one row of the tasks table: it fails not only when the database is unreachable but
+// also when the busiest table is locked or every connection is taken, which a ping cannot see
+// (/readyz, DESIGN §8).
+func (s *Store) Probe(ctx context.Context) error {
+	var ids []string
+	if err := s.q(ctx).Table("tasks").Limit(1).Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("probe database: %w", err)
 	}
 	return nil
 }

@@ -79,24 +79,29 @@ func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID) (ma
 	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
 }
 
-// LockedTask is a task held under its row lock, with the one fact of its phase the rules need.
+// LockedTask is a task held under its row lock, with its phase (rule 3 needs to know whether it
+// is internal) and its project, read in the same statement.
 type LockedTask struct {
 	*model.Task
-	Internal bool
+	Phase   *model.Phase
+	Project *model.Project
 }
 
-// LockTask loads a visible task and locks it until the transaction ends (FOR UPDATE on
-// PostgreSQL; on SQLite the transaction already holds the database's write lock from BEGIN
-// IMMEDIATE). Changes to one task are so serialised (DESIGN §3, concurrency). Call it inside WithTx.
+// LockTask loads a visible task with its phase and project, and locks the task until the
+// transaction ends (FOR UPDATE on PostgreSQL; on SQLite the transaction already holds the
+// database's write lock from BEGIN IMMEDIATE). Changes to one task are so serialised (DESIGN §3,
+// concurrency). Call it inside WithTx.
 func (s *Store) LockTask(ctx context.Context, sc Scope, id model.TaskID) (LockedTask, error) {
 	var row struct {
-		model.Task    `gorm:"embedded"`
-		PhaseInternal bool
+		model.Task `gorm:"embedded"`
+		Phase      model.Phase   `gorm:"embedded;embeddedPrefix:ph_"`
+		Project    model.Project `gorm:"embedded;embeddedPrefix:pr_"`
 	}
 	cond, args := sc.visibleTask("tasks")
 	q := s.q(ctx).Table("tasks").
-		Select("tasks.*, phases.internal AS phase_internal").
+		Select("tasks.*, "+lockedPhaseAndProject).
 		Joins("JOIN phases ON phases.id = tasks.phase_id").
+		Joins("JOIN projects ON projects.id = tasks.project_id").
 		Where("tasks.id = ?", id).Where(cond, args...)
 	if s.dialect == "postgres" {
 		q = q.Clauses(forUpdateOfTasks)
@@ -104,8 +109,15 @@ func (s *Store) LockTask(ctx context.Context, sc Scope, id model.TaskID) (Locked
 	if err := q.Take(&row).Error; err != nil {
 		return LockedTask{}, fmt.Errorf("lock task %s: %w", id, translate(err))
 	}
-	return LockedTask{Task: &row.Task, Internal: row.PhaseInternal}, nil
+	return LockedTask{Task: &row.Task, Phase: &row.Phase, Project: &row.Project}, nil
 }
+
+// lockedPhaseAndProject selects the columns of the locked task's phase and project under the
+// prefixes of LockTask's row.
+const lockedPhaseAndProject = `phases.id AS ph_id, phases.project_id AS ph_project_id, phases.name AS ph_name,
+	phases.position AS ph_position, phases.internal AS ph_internal, phases.created_at AS ph_created_at,
+	phases.modified_at AS ph_modified_at, projects.id AS pr_id, projects.organization_id AS pr_organization_id,
+	projects.name AS pr_name, projects.created_at AS pr_created_at, projects.modified_at AS pr_modified_at`
 
 // byKey indexes rows by a key.
 func byKey[K comparable, T any](rows []*T, key func(*T) K) map[K]*T {

@@ -89,9 +89,10 @@ func (s *Store) UsersByID(ctx context.Context, sc Scope, ids []model.UserID) (ma
 	return byKey(rows, func(u *model.User) model.UserID { return u.ID }), nil
 }
 
-// CandidateFacts is what the assignment rules need to know of one user (DESIGN §3).
+// CandidateFacts is what the assignment rules need to know of one user (DESIGN §3), with the
+// user itself.
 type CandidateFacts struct {
-	ID            model.UserID
+	*model.User
 	ProjectMember bool
 	Agency        bool
 }
@@ -99,11 +100,15 @@ type CandidateFacts struct {
 // Candidates returns the facts of the users among ids that exist in the organization, in one
 // query whatever the number of ids. A user missing from the result does not exist there.
 func (s *Store) Candidates(ctx context.Context, org model.OrganizationID, project model.ProjectID, ids []model.UserID) (map[model.UserID]CandidateFacts, error) {
-	var rows []CandidateFacts
+	var rows []struct {
+		model.User             `gorm:"embedded"`
+		CandidateProjectMember bool
+		CandidateAgency        bool
+	}
 	err := s.q(ctx).Table("users").
-		Select(`users.id AS id,
-			EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = ? AND pm.user_id = users.id) AS project_member,
-			companies.kind = ? AS agency`, project, model.CompanyKindAgency).
+		Select(`users.*,
+			EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = ? AND pm.user_id = users.id) AS candidate_project_member,
+			companies.kind = ? AS candidate_agency`, project, model.CompanyKindAgency).
 		Joins("JOIN companies ON companies.id = users.company_id").
 		Where("users.organization_id = ? AND users.id IN ?", org, ids).
 		Find(&rows).Error
@@ -111,8 +116,9 @@ func (s *Store) Candidates(ctx context.Context, org model.OrganizationID, projec
 		return nil, fmt.Errorf("candidate facts: %w", err)
 	}
 	m := make(map[model.UserID]CandidateFacts, len(rows))
-	for _, r := range rows {
-		m[r.ID] = r
+	for i := range rows {
+		r := &rows[i]
+		m[r.ID] = CandidateFacts{User: &r.User, ProjectMember: r.CandidateProjectMember, Agency: r.CandidateAgency}
 	}
 	return m, nil
 }

@@ -1,0 +1,79 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/http"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/taskql/taskql/internal/guard"
+)
+
+// checkBody refuses a POST whose JSON body is not one GraphQL request, with HTTP 400 and a
+// message of its own: gqlgen would echo the body in its error (DESIGN §7: error messages never
+// echo the request), and a JSON array (a batch of operations) is refused, not run. The body was
+// read by guard.ReadBody.
+func checkBody(render guard.Render, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && isJSON(r) {
+			if msg := bodyProblem(guard.Body(r.Context())); msg != "" {
+				render.Refuse(w, r, guard.Refusal{Status: http.StatusBadRequest, Code: codeBadUserInput, Message: msg})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// bodyProblem says what is wrong with a GraphQL request's JSON body, or "".
+func bodyProblem(body []byte) string {
+	body = bytes.TrimLeft(body, " \t\r\n")
+	if len(body) > 0 && body[0] == '[' {
+		return "batched operations (a JSON array) are not supported: send one operation per request"
+	}
+	var req struct {
+		Query, OperationName, Variables, Extensions json.RawMessage
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return "the request body is not a JSON object of a GraphQL request"
+	}
+	for _, f := range []struct {
+		name, want string
+		value      json.RawMessage
+	}{
+		{"query", "a string", req.Query},
+		{"operationName", "a string", req.OperationName},
+		{"variables", "an object", req.Variables},
+		{"extensions", "an object", req.Extensions},
+	} {
+		if !isKind(f.value, f.want) {
+			return f.name + " must be " + f.want + " or null"
+		}
+	}
+	return ""
+}
+
+// isKind tells whether a JSON value is absent, null, or of the kind ("a string", "an object").
+func isKind(v json.RawMessage, kind string) bool {
+	if len(v) == 0 || string(v) == "null" {
+		return true
+	}
+	switch kind {
+	case "a string":
+		return v[0] == '"'
+	default:
+		return v[0] == '{'
+	}
+}
+
+// writeRefusal renders a guard's refusal as a GraphQL response.
+func writeRefusal(w http.ResponseWriter, _ *http.Request, f guard.Refusal) {
+	writeErrors(w, f.Status, gqlerror.List{{Message: f.Message, Extensions: map[string]any{"code": f.Code}}})
+}
