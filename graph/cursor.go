@@ -45,6 +45,9 @@ func decodeCursor(after *string) (*rules.Position, error) {
 			return nil, bad
 		}
 		p.Time = time.UnixMicro(us).UTC()
+		if y := p.Time.Year(); y < 1 || y > 9999 {
+			return nil, bad // no stored time is outside these years, and the databases refuse them
+		}
 	}
 	return p, nil
 }

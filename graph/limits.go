@@ -68,9 +68,14 @@ func (l Limits) orDefaults() Limits {
 }
 
 // maxIntrospections is how many introspection fields (__schema, __type) one operation may
-// select: what a client needs to learn the schema, and no more, since what introspection
-// returns grows with the schema, not with the document.
+// select: what a client needs to learn the schema.
 const maxIntrospections = 1
+
+// introspectionWeight is what each field under __schema or __type counts toward the complexity
+// limit: what introspection returns grows with the schema (its lists of types, fields and
+// arguments), which the document does not show, and gqlgen's complexity counts it as nothing.
+// GraphiQL's introspection query (about 250 fields) passes; hundreds of aliases do not.
+const introspectionWeight = 50
 
 // documentLimits refuses a document that passes DESIGN §7's limits before gqlgen parses and
 // validates it: gqlparser's validation costs time quadratic in the fields of one selection set,
@@ -197,6 +202,7 @@ func (c *counter) selectionSet(set ast.SelectionSet, path []string) (size, strin
 			}
 			if sel.Name == "__schema" || sel.Name == "__type" {
 				s.introspections++
+				s.fields = min(s.fields*introspectionWeight, c.limit+1)
 			}
 		case *ast.InlineFragment:
 			s, cycle = c.selectionSet(sel.SelectionSet, path)
