@@ -141,6 +141,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if c.production {
+		defer slog.SetDefault(slog.Default())
 		slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	}
 	if os.Getenv("GOGC") == "" {

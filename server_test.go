@@ -617,7 +617,10 @@ func startServe(t *testing.T, args ...string) *server {
 	return s
 }
 
-var playgroundLine = regexp.MustCompile(`^taskql: playground at (http://[^ ]+)/ , API at (http://[^ ]+/query)$`)
+var (
+	playgroundLine = regexp.MustCompile(`^taskql: playground at (http://[^ ]+)/ , API at (http://[^ ]+/query)$`)
+	apiLine        = regexp.MustCompile(`^taskql: API at (http://[^ ]+)/query$`) // production: no playground
+)
 
 // waitForURL reads lines until the playground line, returning the server's base URL and the
 // lines before it. It fails if serve returns first.
@@ -635,6 +638,9 @@ func (s *server) waitForURL(t *testing.T) (base string, before []string) {
 				if m[2] != m[1]+"/query" {
 					t.Errorf("playground %s and API %s are not on the same server", m[1], m[2])
 				}
+				return m[1], s.output[:len(s.output)-1]
+			}
+			if m := apiLine.FindStringSubmatch(line); m != nil {
 				return m[1], s.output[:len(s.output)-1]
 			}
 		case <-timeout:
@@ -827,4 +833,43 @@ func TestServeFailsWhenItCannotListen(t *testing.T) {
 	if err := s.stop(t); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// DESIGN §7: production mode (--env production or TASKQL_ENV=production) loads no demo world,
+// serves no playground and answers no introspection; an unknown mode is refused.
+func TestServeInProductionMode(t *testing.T) {
+	for name, args := range map[string][]string{"flag": {"--env", "production"}, "TASKQL_ENV": nil} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("DATABASE_URL", sqliteURL(t))
+			if args == nil {
+				t.Setenv("TASKQL_ENV", "production")
+			}
+			s := startServe(t, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+			base, before := s.waitForURL(t)
+			if len(before) != 0 {
+				t.Errorf("serve in production printed before its URL:\n%s", strings.Join(before, "\n"))
+			}
+			if code, _ := get(t, base+"/"); code != http.StatusNotFound {
+				t.Errorf("GET / in production: %d, want 404", code)
+			}
+			if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
+				t.Errorf("/readyz: %d", code)
+			}
+			if code, _ := query(t, base+"/query", seed.Demo().Tokens[0].Token, `{ viewer { id } }`); code != http.StatusUnauthorized {
+				t.Errorf("a demo token in production: %d, want 401 (no demo world)", code)
+			}
+			if err := s.stop(t); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	mustFail(t, []string{"serve", "--env", "staging"}, "--env must be development or production")
+}
+
+// A trusted-documents file that cannot be read stops serve before it listens.
+func TestServeRefusesABadTrustedDocumentsFile(t *testing.T) {
+	t.Setenv("DATABASE_URL", sqliteURL(t))
+	bad := writeFile(t, "trusted.json", `{"0000": "{ viewer { id } }"}`)
+	mustFail(t, []string{"serve", "--env", "production", "--trusted-documents", bad}, "trusted.json", "not the SHA-256")
+	mustFail(t, []string{"serve", "--trusted-documents", bad + ".missing"}, "--trusted-documents")
 }

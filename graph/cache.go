@@ -89,10 +89,14 @@ func (a admit) MutateOperationContext(ctx context.Context, _ *graphql.OperationC
 	return nil
 }
 
-// bytesPerNode is what one node of a parsed document (a field, an argument, a value, with its
-// position) costs in memory, measured with runtime.MemStats on parsed documents
-// (TestDocumentWeightCoversItsMemory).
-const bytesPerNode = 400
+// What a parsed document costs in memory beyond its text, measured with runtime.MemStats on
+// parsed documents of every shape (TestDocumentWeightCoversItsMemory): a fixed part (the
+// document, its operation, the cache's entry), and each node (a field, an argument, a value,
+// with its position).
+const (
+	bytesPerDocument = 8 << 10
+	bytesPerNode     = 400
+)
 
 // documentWeight estimates the bytes a cached document holds: its text, and its syntax tree.
 func documentWeight(query string, doc *ast.QueryDocument) uint32 {
@@ -103,7 +107,7 @@ func documentWeight(query string, doc *ast.QueryDocument) uint32 {
 	for _, f := range doc.Fragments {
 		n += 1 + nodes(f.SelectionSet)
 	}
-	w := uint64(len(query)) + uint64(n)*bytesPerNode
+	w := uint64(len(query)) + bytesPerDocument + uint64(n)*bytesPerNode
 	return uint32(min(w, math.MaxUint32))
 }
 

@@ -29,7 +29,7 @@ const (
 )
 
 // unavailableMessage is what a client learns when the database cannot do the work now.
-const unavailableMessage = "the service is unavailable for now (the database cannot be reached, or the operation ran past its deadline); retry"
+const unavailableMessage = "the service is temporarily unavailable, or the operation ran past its deadline; retry"
 
 // internalMessage is all a client learns of an internal error; the error itself is logged with the
 // request id.
