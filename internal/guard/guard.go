@@ -48,7 +48,7 @@ func (render Render) Refuse(w http.ResponseWriter, r *http.Request, f Refusal) {
 }
 
 // ReadBody reads a request's body whole before the next handler runs, refusing one larger than
-// max bytes with 413 (without reading past max). The next handler gets the body from memory: a
+// max bytes with 413 (without keeping more than max). The next handler gets the body from memory: a
 // client that sends slowly is waited for here, where it holds nothing but its own connection
 // (DESIGN §7: no admission slot is taken before the body has been read).
 func ReadBody(max int64, render Render, next http.Handler) http.Handler {
@@ -57,18 +57,16 @@ func ReadBody(max int64, render Render, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tooLarge := Refusal{Status: http.StatusRequestEntityTooLarge, Code: CodeBadUserInput,
-			Message: "the request body is larger than " + strconv.FormatInt(max, 10) + " bytes"}
-		if r.ContentLength > max {
-			w.Header().Set("Connection", "close")
-			render.Refuse(w, r, tooLarge)
-			return
+		raw := r.Body
+		var body []byte
+		var err error
+		if r.ContentLength <= max {
+			body, err = io.ReadAll(http.MaxBytesReader(w, raw, max))
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 		var maxErr *http.MaxBytesError
 		switch {
-		case errors.As(err, &maxErr):
-			render.Refuse(w, r, tooLarge)
+		case r.ContentLength > max || errors.As(err, &maxErr):
+			refuseTooLarge(w, r, raw, max, render)
 			return
 		case err != nil:
 			// The client went away or stopped sending in time: nobody is left to answer.
@@ -78,6 +76,22 @@ func ReadBody(max int64, render Render, next http.Handler) http.Handler {
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyKey{}, body)))
 	})
+}
+
+// drainBytes is how much more of a body too large ReadBody reads, and discards, after it answered
+// 413: a client that writes its whole body before it reads the answer (most scripts do) would
+// otherwise find its connection reset and the answer lost. The server's read timeout bounds the
+// time it takes.
+const drainBytes = 16 << 20
+
+func refuseTooLarge(w http.ResponseWriter, r *http.Request, body io.Reader, max int64, render Render) {
+	w.Header().Set("Connection", "close")
+	render.Refuse(w, r, Refusal{Status: http.StatusRequestEntityTooLarge, Code: CodeBadUserInput,
+		Message: "the request body is larger than " + strconv.FormatInt(max, 10) + " bytes"})
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	_, _ = io.CopyN(io.Discard, body, drainBytes)
 }
 
 type bodyKey struct{}
