@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -75,8 +76,21 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 	return codeInternal, internalMessage, nil, false
 }
 
+// maxMessageRunes bounds an error's message. A message may name what the client sent (a field, an
+// enum value, an operation's name); it never repeats more of it than this (DESIGN §7: error
+// messages never echo the request).
+const maxMessageRunes = 300
+
 // presentError gives every error its extensions.code and masks what no rule produced.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := presentErrorUnbounded(ctx, err)
+	if utf8.RuneCountInString(gqlErr.Message) > maxMessageRunes {
+		gqlErr.Message = string([]rune(gqlErr.Message)[:maxMessageRunes]) + "…"
+	}
+	return gqlErr
+}
+
+func presentErrorUnbounded(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	code, msg, ext, ok := classify(err)
 	if code == codeUnavailable {

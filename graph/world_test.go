@@ -55,7 +55,7 @@ func at(day int) time.Time { return time.Date(2024, 1, day, 12, 0, 0, 0, time.UT
 func ptr[T any](v T) *T { return &v }
 
 // seedWorld inserts the world into a fresh database.
-func seedWorld(t *testing.T, st *store.Store) {
+func seedWorld(t testing.TB, st *store.Store) {
 	t.Helper()
 	ctx := t.Context()
 	ts := seededAt

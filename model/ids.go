@@ -49,6 +49,10 @@ type IDError struct {
 }
 
 func (e *IDError) Error() string {
+	if len(e.Value) > 2*MaxIDLength {
+		// Far too long to be an id: not worth repeating to the client.
+		return fmt.Sprintf("a value of %d bytes is not a well-formed %s_ id", len(e.Value), e.Prefix)
+	}
 	return fmt.Sprintf("%q is not a well-formed %s_ id", e.Value, e.Prefix)
 }
 
