@@ -74,7 +74,7 @@ func NewGraphQLHandler(svc *rules.Service, opts Options) http.Handler {
 func newExecutor(svc *rules.Service, opts Options, limits Limits, docs *documentCache, apq *textCache, open bool) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Rules: svc}, Complexity: complexity()}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(queryOverGET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(limits.Tokens)

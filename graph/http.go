@@ -11,13 +11,19 @@ import (
 	"github.com/taskql/taskql/internal/guard"
 )
 
-// checkBody refuses a POST whose JSON body is not one GraphQL request, with HTTP 400 and a
-// message of its own: gqlgen would echo the body in its error (DESIGN §7: error messages never
-// echo the request), and a JSON array (a batch of operations) is refused, not run. The body was
-// read by guard.ReadBody.
+// checkBody refuses a POST whose body is not one GraphQL request in JSON: 415 for another media
+// type (a form or text/plain post, which a browser sends across sites without a preflight, never
+// runs), 400 for JSON that is not one request, with a message of its own: gqlgen would echo the
+// body in its error (DESIGN §7: error messages never echo the request), and a JSON array (a batch
+// of operations) is refused, not run. The body was read by guard.ReadBody.
 func checkBody(render guard.Render, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && isJSON(r) {
+		if r.Method == http.MethodPost {
+			if !isJSON(r) {
+				render.Refuse(w, r, guard.Refusal{Status: http.StatusUnsupportedMediaType, Code: codeBadUserInput,
+					Message: "a GraphQL request by POST must be application/json"})
+				return
+			}
 			if msg := bodyProblem(guard.Body(r.Context())); msg != "" {
 				render.Refuse(w, r, guard.Refusal{Status: http.StatusBadRequest, Code: codeBadUserInput, Message: msg})
 				return

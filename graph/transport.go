@@ -1,0 +1,100 @@
+package graph
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// queryOverGET runs a query sent by GET (GraphQL over HTTP), as gqlgen's transport.GET does, with
+// the codes and statuses a client can act on: malformed parameters are 400 BAD_USER_INPUT, and a
+// mutation is 405 Method Not Allowed (Allow: POST) and never runs. gqlgen's own answers those
+// without extensions.code (and the mutation with 406).
+type queryOverGET struct{}
+
+var _ graphql.Transport = queryOverGET{}
+
+func (queryOverGET) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
+}
+
+func (queryOverGET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	contentType := responseContentType(r)
+	w.Header().Set("Content-Type", contentType)
+	q := r.URL.Query()
+	raw := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName"), Headers: r.Header}
+	raw.ReadTime.Start = graphql.Now()
+	for name, into := range map[string]*map[string]any{"variables": &raw.Variables, "extensions": &raw.Extensions} {
+		if v := q.Get(name); v != "" {
+			dec := json.NewDecoder(strings.NewReader(v))
+			dec.UseNumber()
+			if err := dec.Decode(into); err != nil {
+				writeErrors(w, http.StatusBadRequest, gqlerror.List{{Message: name + " must be a JSON object",
+					Extensions: map[string]any{"code": codeBadUserInput}}})
+				return
+			}
+		}
+	}
+	raw.ReadTime.End = graphql.Now()
+
+	opCtx, errs := exec.CreateOperationContext(r.Context(), raw)
+	if errs != nil {
+		status := http.StatusOK
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			status = http.StatusUnprocessableEntity
+			if contentType == graphqlResponseJSON {
+				status = http.StatusBadRequest
+			}
+		}
+		w.WriteHeader(status)
+		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(r.Context(), opCtx), errs))
+		return
+	}
+	if opCtx.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", "POST")
+		writeErrors(w, http.StatusMethodNotAllowed, gqlerror.List{{Message: "a " + string(opCtx.Operation.Operation) +
+			" must be sent by POST; GET runs queries only", Extensions: map[string]any{"code": codeBadUserInput}}})
+		return
+	}
+	responses, ctx := exec.DispatchOperation(r.Context(), opCtx)
+	writeResponse(w, responses(ctx))
+}
+
+// graphqlResponseJSON is the media type of GraphQL over HTTP's responses.
+const graphqlResponseJSON = "application/graphql-response+json"
+
+// responseContentType answers in the media type the client accepts: application/json unless it
+// asks for application/graphql-response+json first (gqlgen's transports choose the same).
+func responseContentType(r *http.Request) string {
+	accept := r.Header.Get("Accept")
+	if accept == "" {
+		return "application/json"
+	}
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "*/*", "application/*", "application/json":
+			return "application/json"
+		case graphqlResponseJSON:
+			return graphqlResponseJSON
+		}
+	}
+	return graphqlResponseJSON
+}
+
+func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		b = []byte(`{"errors":[{"message":"` + internalMessage + `","extensions":{"code":"` + codeInternal + `"}}],"data":null}`)
+	}
+	_, _ = w.Write(b)
+}
