@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 	"time"
 
 	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/seed"
 	"github.com/taskql/taskql/internal/store"
@@ -251,7 +251,7 @@ func demo(ctx context.Context, st *store.Store, svc *rules.Service, out io.Write
 	return first, nil
 }
 
-func describe(v *rules.Viewer) string {
+func describe(v *model.Viewer) string {
 	s := string(v.CompanyKind)
 	if v.IsOrgAdmin {
 		s += ", org admin"
@@ -345,8 +345,8 @@ func tokenCmd(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "taskql: revoked %d token(s) of %s\n", n, uid)
 		return nil
 	}
-	token := "tq_" + rand.Text()
-	if err := st.CreateToken(ctx, uid, store.HashToken(token)); err != nil {
+	token := auth.NewToken()
+	if err := st.CreateToken(ctx, uid, auth.HashToken(token)); err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
 	fmt.Fprintln(out, token)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/seed"
 	"github.com/taskql/taskql/internal/store"
@@ -162,7 +163,7 @@ func wantRefused(t *testing.T, st *store.Store, token string) {
 	if err == nil {
 		t.Fatalf("authenticate %q: viewer %s, want the token refused", token, got)
 	}
-	if !errors.Is(err, rules.ErrUnauthenticated) {
+	if !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Fatalf("authenticate %q: %v, want ErrUnauthenticated", token, err)
 	}
 }
@@ -466,7 +467,7 @@ func TestTokenCreateAndRevoke(t *testing.T) {
 			hashes[fmt.Sprint(row["hash"])] = true
 		}
 		for _, plain := range []string{first, second} {
-			if !hashes[store.HashToken(plain)] {
+			if !hashes[auth.HashToken(plain)] {
 				t.Errorf("tokens has no row with the hash of %q", plain)
 			}
 		}

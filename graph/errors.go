@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/guard"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/model"
@@ -58,7 +59,7 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 			vs[i] = violation{UserID: v.UserID, Reason: v.Reason}
 		}
 		return codeUnprocessable, ve.Error(), map[string]any{"userIds": ve.UserIDs(), "violations": vs}, true
-	case errors.Is(err, rules.ErrUnauthenticated):
+	case errors.Is(err, auth.ErrUnauthenticated):
 		return codeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid token", nil, true
 	case errors.Is(err, rules.ErrForbidden):
 		return codeForbidden, "the viewer's access is not approved", nil, true

@@ -30,7 +30,7 @@ type loaders struct {
 const loaderWait = time.Millisecond
 
 // batch adapts a batch read of the rules to a loader's fetch, for the request's viewer.
-func batch[K comparable, V any](read func(context.Context, *rules.Viewer, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
+func batch[K comparable, V any](read func(context.Context, *model.Viewer, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
 	return func(ctx context.Context, keys []K) (map[K]V, error) {
 		return read(ctx, auth.ViewerFrom(ctx), keys)
 	}

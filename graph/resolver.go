@@ -8,6 +8,7 @@ import (
 
 	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/model"
 )
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -18,4 +19,4 @@ type Resolver struct {
 }
 
 // viewer is the request's viewer, put in the context by the auth middleware.
-func viewer(ctx context.Context) *rules.Viewer { return auth.ViewerFrom(ctx) }
+func viewer(ctx context.Context) *model.Viewer { return auth.ViewerFrom(ctx) }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
 )
@@ -93,7 +94,7 @@ func seedWorld(t testing.TB, st *store.Store) {
 		"usr_admin": tokAdmin, "usr_ada": tokAda, "usr_cat": tokCat, "usr_dan": tokDan,
 		"usr_eve": tokEve, "usr_fay": tokFay, "usr_zed": tokZed,
 	} {
-		tokens = append(tokens, store.Token{Hash: store.HashToken(tok), UserID: user, CreatedAt: ts})
+		tokens = append(tokens, store.Token{Hash: auth.HashToken(tok), UserID: user, CreatedAt: ts})
 	}
 	for i := range tokens {
 		if tokens[i].UserID == "usr_fay" {

@@ -40,6 +40,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/store"
 )
 
@@ -222,7 +223,7 @@ func generate(sc scale) *world {
 		w.users = append(w.users, []any{userID(u), orgID(o), company, first, last,
 			fmt.Sprintf("%s.%s.%d@org%d.test", strings.ToLower(first), strings.ToLower(last), u, o), i == 0, base, base})
 		if i == 0 {
-			w.tokens = append(w.tokens, []any{store.HashToken(w.orgToken[o-1]), userID(u), base})
+			w.tokens = append(w.tokens, []any{auth.HashToken(w.orgToken[o-1]), userID(u), base})
 		}
 		usersOf[o] = append(usersOf[o], userFacts{userID(u), agency})
 	}

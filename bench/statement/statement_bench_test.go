@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskql/taskql/bench/fixture"
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/internal/testdb"
 	"github.com/taskql/taskql/model"
@@ -57,7 +58,7 @@ func BenchmarkViewerStatement(b *testing.B) {
 	if _, err := fixture.Load(ctx, st, 40, 10); err != nil {
 		b.Fatal(err)
 	}
-	hash := store.HashToken(fixture.Token)
+	hash := auth.HashToken(fixture.Token)
 	b.Run("store-gorm", func(b *testing.B) {
 		measure(b, func() error {
 			_, err := st.ViewerByTokenHash(ctx, hash)

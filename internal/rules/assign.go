@@ -92,7 +92,7 @@ func unique(ids []model.UserID) []model.UserID {
 
 // SetTaskAssignee makes a task's assignees exactly the given user, or nobody when assignee is nil
 // (the first seed document).
-func (s *Service) SetTaskAssignee(ctx context.Context, v *Viewer, taskID string, assignee *string) (*Changed, error) {
+func (s *Service) SetTaskAssignee(ctx context.Context, v *model.Viewer, taskID string, assignee *string) (*Changed, error) {
 	tid, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func (s *Service) SetTaskAssignee(ctx context.Context, v *Viewer, taskID string,
 
 // AssignUsers adds every listed user to a task's assignees and keeps those already assigned (the
 // second seed document's POST). Repeats and users already assigned change nothing.
-func (s *Service) AssignUsers(ctx context.Context, v *Viewer, taskID string, userIDs []string) (*Changed, error) {
+func (s *Service) AssignUsers(ctx context.Context, v *model.Viewer, taskID string, userIDs []string) (*Changed, error) {
 	tid, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (s *Service) AssignUsers(ctx context.Context, v *Viewer, taskID string, use
 
 // UnassignUser removes one user from a task's assignees (the second seed document's DELETE). A user
 // that exists but is not assigned changes nothing; an unknown user is not found.
-func (s *Service) UnassignUser(ctx context.Context, v *Viewer, taskID, userID string) (*Changed, error) {
+func (s *Service) UnassignUser(ctx context.Context, v *model.Viewer, taskID, userID string) (*Changed, error) {
 	tid, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func (s *Service) UnassignUser(ctx context.Context, v *Viewer, taskID, userID st
 // only then write the net difference, bump modifiedAt and record the event. A change that changes
 // nothing writes nothing. mustExist lists users that must exist in the organization (else not
 // found) without being candidates.
-func (s *Service) change(ctx context.Context, v *Viewer, taskID model.TaskID, candidates []model.UserID,
+func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.TaskID, candidates []model.UserID,
 	nextOf func(old []model.UserID) []model.UserID, mustExist ...model.UserID) (*Changed, error) {
 	sc, err := scope(v)
 	if err != nil {
@@ -227,7 +227,7 @@ func ids(users []*model.User) []model.UserID {
 }
 
 // write applies a net change under the task's lock and records its Event.
-func (s *Service) write(ctx context.Context, tx *store.Store, v *Viewer, t *model.Task, added, removed []model.UserID) (*AssigneesChanged, error) {
+func (s *Service) write(ctx context.Context, tx *store.Store, v *model.Viewer, t *model.Task, added, removed []model.UserID) (*AssigneesChanged, error) {
 	data, err := json.Marshal(map[string][]model.UserID{"added": added, "removed": removed})
 	if err != nil {
 		return nil, fmt.Errorf("event data: %w", err)

@@ -148,7 +148,7 @@ func TestConcurrentMixedChangesEndInASerialState(t *testing.T) {
 		ops[i] = o
 		byViewer[o.viewer] = o
 	}
-	vs := make([]*rules.Viewer, goroutines)
+	vs := make([]*model.Viewer, goroutines)
 	for i, o := range ops {
 		vs[i] = w.viewer(t, o.viewer)
 	}

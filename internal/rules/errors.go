@@ -12,8 +12,6 @@ import (
 
 // The kinds of failure a client can be told about. Anything else is internal.
 var (
-	// ErrUnauthenticated: no viewer (missing, unknown or revoked token).
-	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrForbidden: the viewer's access is not approved.
 	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound: the thing does not exist or the viewer cannot see it; the two are never told apart.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/model"
 )
 
@@ -36,7 +37,7 @@ func TestErrorKinds(t *testing.T) {
 			name: "bad input is BAD_USER_INPUT and nothing else",
 			err:  badInput("first must be between 1 and %d, got %d", MaxPageSize, 0),
 			is:   ErrBadInput,
-			not:  []error{ErrNotFound, ErrForbidden, ErrUnauthenticated},
+			not:  []error{ErrNotFound, ErrForbidden, auth.ErrUnauthenticated},
 		},
 		{
 			name: "not found is NOT_FOUND, never FORBIDDEN: existence must not leak",

@@ -18,21 +18,21 @@ import (
 // mutation is one of the three ways to change a task's assignees, as a test calls it.
 type mutation struct {
 	name string
-	call func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error)
+	call func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error)
 }
 
 var (
-	assignUsers = mutation{"assignUsers", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error) {
+	assignUsers = mutation{"assignUsers", func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error) {
 		return w.svc.AssignUsers(t.Context(), v, taskID, users)
 	}}
-	setTaskAssignee = mutation{"setTaskAssignee", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error) {
+	setTaskAssignee = mutation{"setTaskAssignee", func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error) {
 		var assignee *string
 		if len(users) > 0 {
 			assignee = &users[0]
 		}
 		return w.svc.SetTaskAssignee(t.Context(), v, taskID, assignee)
 	}}
-	unassignUser = mutation{"unassignUser", func(w *world, t *testing.T, v *rules.Viewer, taskID string, users ...string) (*rules.Changed, error) {
+	unassignUser = mutation{"unassignUser", func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error) {
 		return w.svc.UnassignUser(t.Context(), v, taskID, users[0])
 	}}
 )

@@ -58,7 +58,7 @@ func page[T any](l store.List[T], a PageArgs, pos func(*T) Position, count model
 }
 
 // list reads one page of a list the viewer sees, and counts its items when asked.
-func list[T any](v *Viewer, a PageArgs, pos func(*T) Position,
+func list[T any](v *model.Viewer, a PageArgs, pos func(*T) Position,
 	read func(store.Scope, store.Page) (store.List[T], error),
 	count func(context.Context, store.Scope) (int, error)) (*Page[T], error) {
 	sc, err := scope(v)

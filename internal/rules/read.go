@@ -10,7 +10,7 @@ import (
 )
 
 // Viewer returns the viewer itself.
-func (s *Service) Viewer(_ context.Context, v *Viewer) (*model.User, error) {
+func (s *Service) Viewer(_ context.Context, v *model.Viewer) (*model.User, error) {
 	if _, err := scope(v); err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func one[K ~string, T any](m map[K]*T, err error, what string, id K) (*T, error)
 }
 
 // Task returns a visible task, or not found.
-func (s *Service) Task(ctx context.Context, v *Viewer, id string) (*model.Task, error) {
+func (s *Service) Task(ctx context.Context, v *model.Viewer, id string) (*model.Task, error) {
 	tid, err := model.ParseTaskID(id)
 	if err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func (s *Service) Task(ctx context.Context, v *Viewer, id string) (*model.Task, 
 }
 
 // Tasks lists the visible tasks that pass the filter, oldest first.
-func (s *Service) Tasks(ctx context.Context, v *Viewer, f *model.TaskFilter, a PageArgs) (*Page[model.Task], error) {
+func (s *Service) Tasks(ctx context.Context, v *model.Viewer, f *model.TaskFilter, a PageArgs) (*Page[model.Task], error) {
 	sf, err := taskFilter(f)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (s *Service) Tasks(ctx context.Context, v *Viewer, f *model.TaskFilter, a P
 }
 
 // ProjectTasks lists a visible project's visible tasks that pass the filter.
-func (s *Service) ProjectTasks(ctx context.Context, v *Viewer, project *model.Project, f *model.TaskFilter, a PageArgs) (*Page[model.Task], error) {
+func (s *Service) ProjectTasks(ctx context.Context, v *model.Viewer, project *model.Project, f *model.TaskFilter, a PageArgs) (*Page[model.Task], error) {
 	pf := model.TaskFilter{}
 	if f != nil {
 		pf = *f
@@ -136,7 +136,7 @@ func optional[T any](s *string, parse func(string) (T, error)) (*T, error) {
 }
 
 // User returns a user of the viewer's organization, or not found.
-func (s *Service) User(ctx context.Context, v *Viewer, id string) (*model.User, error) {
+func (s *Service) User(ctx context.Context, v *model.Viewer, id string) (*model.User, error) {
 	uid, err := model.ParseUserID(id)
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (s *Service) User(ctx context.Context, v *Viewer, id string) (*model.User, 
 }
 
 // Users lists the users of the viewer's organization that pass the filter.
-func (s *Service) Users(ctx context.Context, v *Viewer, f *model.UserFilter, a PageArgs) (*Page[model.User], error) {
+func (s *Service) Users(ctx context.Context, v *model.Viewer, f *model.UserFilter, a PageArgs) (*Page[model.User], error) {
 	var uf store.UserFilter
 	if f != nil {
 		var err error
@@ -164,7 +164,7 @@ func (s *Service) Users(ctx context.Context, v *Viewer, f *model.UserFilter, a P
 	return s.users(ctx, v, uf, a)
 }
 
-func (s *Service) users(ctx context.Context, v *Viewer, uf store.UserFilter, a PageArgs) (*Page[model.User], error) {
+func (s *Service) users(ctx context.Context, v *model.Viewer, uf store.UserFilter, a PageArgs) (*Page[model.User], error) {
 	return list(v, a, func(u *model.User) Position { return byID(u.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.User], error) {
 			return s.store.Users(ctx, sc, uf, p)
@@ -173,13 +173,13 @@ func (s *Service) users(ctx context.Context, v *Viewer, uf store.UserFilter, a P
 }
 
 // ProjectMembers lists the members of a visible project.
-func (s *Service) ProjectMembers(ctx context.Context, v *Viewer, project *model.Project, a PageArgs) (*Page[model.User], error) {
+func (s *Service) ProjectMembers(ctx context.Context, v *model.Viewer, project *model.Project, a PageArgs) (*Page[model.User], error) {
 	return s.users(ctx, v, store.UserFilter{MembersOf: &project.ID}, a)
 }
 
 // AssignableUsers lists the users rules 1–3 allow for a visible task: members of its project and,
 // on an internal phase, only the agency company's (what an assignee picker needs).
-func (s *Service) AssignableUsers(ctx context.Context, v *Viewer, task *model.Task, search *string, a PageArgs) (*Page[model.User], error) {
+func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task *model.Task, search *string, a PageArgs) (*Page[model.User], error) {
 	sc, err := scope(v)
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (s *Service) AssignableUsers(ctx context.Context, v *Viewer, task *model.Ta
 }
 
 // Assignees lists a visible task's assignees in assignment order (the second seed document's GET).
-func (s *Service) Assignees(ctx context.Context, v *Viewer, taskID string) ([]*model.User, error) {
+func (s *Service) Assignees(ctx context.Context, v *model.Viewer, taskID string) ([]*model.User, error) {
 	t, err := s.Task(ctx, v, taskID)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (s *Service) Assignees(ctx context.Context, v *Viewer, taskID string) ([]*m
 }
 
 // TaskEvents lists the events of a visible task, oldest first.
-func (s *Service) TaskEvents(ctx context.Context, v *Viewer, task *model.Task, a PageArgs) (*Page[model.Event], error) {
+func (s *Service) TaskEvents(ctx context.Context, v *model.Viewer, task *model.Task, a PageArgs) (*Page[model.Event], error) {
 	if _, err := scope(v); err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (s *Service) TaskEvents(ctx context.Context, v *Viewer, task *model.Task, a
 }
 
 // Project returns a visible project, or not found.
-func (s *Service) Project(ctx context.Context, v *Viewer, id string) (*model.Project, error) {
+func (s *Service) Project(ctx context.Context, v *model.Viewer, id string) (*model.Project, error) {
 	pid, err := model.ParseProjectID(id)
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func (s *Service) Project(ctx context.Context, v *Viewer, id string) (*model.Pro
 }
 
 // Projects lists the visible projects.
-func (s *Service) Projects(ctx context.Context, v *Viewer, a PageArgs) (*Page[model.Project], error) {
+func (s *Service) Projects(ctx context.Context, v *model.Viewer, a PageArgs) (*Page[model.Project], error) {
 	return list(v, a, func(p *model.Project) Position { return byID(p.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.Project], error) {
 			return s.store.Projects(ctx, sc, p)
@@ -246,7 +246,7 @@ func (s *Service) Projects(ctx context.Context, v *Viewer, a PageArgs) (*Page[mo
 }
 
 // Node returns the visible object with this id, whatever its type (the prefix tells).
-func (s *Service) Node(ctx context.Context, v *Viewer, id string) (model.Node, error) {
+func (s *Service) Node(ctx context.Context, v *model.Viewer, id string) (model.Node, error) {
 	prefix, ok := model.PrefixOf(id)
 	if !ok {
 		return nil, badInput("%q is not a well-formed id", id)

@@ -7,6 +7,7 @@ package rules
 import (
 	"context"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
 )
@@ -48,33 +49,27 @@ func New(st *store.Store, opts ...Option) *Service {
 	return s
 }
 
-// Viewer is the user a request acts for (DESIGN §2), with its company's kind.
-type Viewer struct {
-	*model.User
-	CompanyKind model.CompanyKind
-}
-
-// Authenticate finds the viewer of a bearer token: ErrUnauthenticated when the token is missing,
+// Authenticate finds the viewer of a bearer token: auth.ErrUnauthenticated when the token is missing,
 // unknown or revoked. An unapproved viewer is returned; every use case then refuses it.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, error) {
+func (s *Service) Authenticate(ctx context.Context, token string) (*model.Viewer, error) {
 	if token == "" || len(token) > MaxTokenLength {
 		// Refused without a query: no token that long was ever made.
-		return nil, ErrUnauthenticated
+		return nil, auth.ErrUnauthenticated
 	}
-	v, err := s.store.ViewerByTokenHash(ctx, store.HashToken(token))
+	v, err := s.store.ViewerByTokenHash(ctx, auth.HashToken(token))
 	if err != nil {
-		return nil, notFoundAs(err, ErrUnauthenticated)
+		return nil, notFoundAs(err, auth.ErrUnauthenticated)
 	}
-	return &Viewer{User: &v.User, CompanyKind: v.CompanyKind}, nil
+	return &model.Viewer{User: &v.User, CompanyKind: v.CompanyKind}, nil
 }
 
 // scope is what the viewer sees (DESIGN §2): its organization only; every project when it is an
 // org admin, else the projects it is a member of, without internal phases for a client company's
 // member. An unapproved viewer sees nothing (FORBIDDEN on everything).
-func scope(v *Viewer) (store.Scope, error) {
+func scope(v *model.Viewer) (store.Scope, error) {
 	switch {
 	case v == nil || v.User == nil:
-		return store.Scope{}, ErrUnauthenticated
+		return store.Scope{}, auth.ErrUnauthenticated
 	case !v.IsAccessApproved:
 		return store.Scope{}, ErrForbidden
 	}

@@ -26,8 +26,8 @@ func benchEach(b *testing.B, body func(b *testing.B, svc *rules.Service, w *fixt
 	})
 }
 
-func benchAdmin(w *fixture.World) *rules.Viewer {
-	return &rules.Viewer{User: w.Admin, CompanyKind: model.CompanyKindAgency}
+func benchAdmin(w *fixture.World) *model.Viewer {
+	return &model.Viewer{User: w.Admin, CompanyKind: model.CompanyKindAgency}
 }
 
 // BenchmarkAssignUsers is one assignUsers of a free user and the unassignUser that undoes it: two

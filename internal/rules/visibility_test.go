@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/internal/testdb"
@@ -39,22 +40,22 @@ func TestAuthenticate(t *testing.T) {
 		})
 		t.Run("a missing token is UNAUTHENTICATED", func(t *testing.T) {
 			_, err := w.svc.Authenticate(ctx, "")
-			wantKind(t, err, rules.ErrUnauthenticated)
+			wantKind(t, err, auth.ErrUnauthenticated)
 		})
 		t.Run("an unknown token is UNAUTHENTICATED", func(t *testing.T) {
 			_, err := w.svc.Authenticate(ctx, "token-usr_ghost")
-			wantKind(t, err, rules.ErrUnauthenticated)
+			wantKind(t, err, auth.ErrUnauthenticated)
 		})
 		t.Run("a token is stored only as a hash: its hash is not a token", func(t *testing.T) {
-			_, err := w.svc.Authenticate(ctx, store.HashToken("token-usr_agent"))
-			wantKind(t, err, rules.ErrUnauthenticated)
+			_, err := w.svc.Authenticate(ctx, auth.HashToken("token-usr_agent"))
+			wantKind(t, err, auth.ErrUnauthenticated)
 		})
 		t.Run("a revoked token is UNAUTHENTICATED", func(t *testing.T) {
 			if _, err := st.RevokeTokens(ctx, "usr_agent2"); err != nil {
 				t.Fatal(err)
 			}
 			_, err := w.svc.Authenticate(ctx, "token-usr_agent2")
-			wantKind(t, err, rules.ErrUnauthenticated)
+			wantKind(t, err, auth.ErrUnauthenticated)
 		})
 		t.Run("an unapproved user's token authenticates: FORBIDDEN comes after", func(t *testing.T) {
 			v, err := w.svc.Authenticate(ctx, "token-usr_pending")
@@ -66,7 +67,7 @@ func TestAuthenticate(t *testing.T) {
 		})
 		t.Run("no viewer is UNAUTHENTICATED", func(t *testing.T) {
 			_, err := w.svc.Viewer(ctx, nil)
-			wantKind(t, err, rules.ErrUnauthenticated)
+			wantKind(t, err, auth.ErrUnauthenticated)
 		})
 	})
 }

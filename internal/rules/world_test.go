@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/seed"
 	"github.com/taskql/taskql/internal/store"
@@ -138,7 +139,7 @@ func (w *world) addMembers(t *testing.T, project model.ProjectID, n int) []model
 }
 
 // viewer authenticates a user of the world by its token.
-func (w *world) viewer(t *testing.T, id model.UserID) *rules.Viewer {
+func (w *world) viewer(t *testing.T, id model.UserID) *model.Viewer {
 	t.Helper()
 	v, err := w.svc.Authenticate(t.Context(), "token-"+string(id))
 	if err != nil {
@@ -148,7 +149,7 @@ func (w *world) viewer(t *testing.T, id model.UserID) *rules.Viewer {
 }
 
 // admin is org_a's admin, who sees every task of org_a: the tests' eyes.
-func (w *world) admin(t *testing.T) *rules.Viewer { return w.viewer(t, "usr_admin") }
+func (w *world) admin(t *testing.T) *model.Viewer { return w.viewer(t, "usr_admin") }
 
 // assign assigns users to a task as the admin, failing the test on any error.
 func (w *world) assign(t *testing.T, taskID model.TaskID, users ...model.UserID) {
@@ -308,7 +309,7 @@ func wantKind(t *testing.T, err, kind error) {
 	if errors.As(err, &ve) {
 		t.Errorf("err = %v is also UNPROCESSABLE", err)
 	}
-	for _, other := range []error{rules.ErrNotFound, rules.ErrForbidden, rules.ErrUnauthenticated, rules.ErrBadInput} {
+	for _, other := range []error{rules.ErrNotFound, rules.ErrForbidden, auth.ErrUnauthenticated, rules.ErrBadInput} {
 		if other != kind && errors.Is(err, other) {
 			t.Errorf("err = %v is also %v", err, other)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
 )
@@ -159,7 +160,7 @@ func (c *checker) define(w *World) {
 			continue
 		}
 		c.rows.tokens = append(c.rows.tokens, &store.Token{
-			Hash:      store.HashToken(tk.Token),
+			Hash:      auth.HashToken(tk.Token),
 			UserID:    ref(c, model.ParseUserID, owner, "userId", tk.UserID),
 			CreatedAt: c.now,
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/seed"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/internal/testdb"
@@ -165,7 +166,7 @@ func TestLoadStoresTokensHashed(t *testing.T) {
 		}
 		for _, tk := range tokens {
 			plain := map[model.UserID]string{"usr_ada": "ada-secret-token", "usr_bea": "bea-secret-token"}[tk.UserID]
-			if tk.Hash != store.HashToken(plain) {
+			if tk.Hash != auth.HashToken(plain) {
 				t.Errorf("token of %s is stored as %q, want the hash of its text", tk.UserID, tk.Hash)
 			}
 		}

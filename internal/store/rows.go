@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"github.com/taskql/taskql/model"
@@ -29,12 +27,6 @@ type Token struct {
 	UserID    model.UserID
 	CreatedAt time.Time
 	RevokedAt *time.Time
-}
-
-// HashToken is the stored form of a token's text.
-func HashToken(plain string) string {
-	sum := sha256.Sum256([]byte(plain))
-	return hex.EncodeToString(sum[:])
 }
 
 // Create inserts rows (a pointer to a struct or a slice of them) of any table, in batches.
