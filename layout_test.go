@@ -2,29 +2,98 @@ package main
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// The imports go one way (STYLE.md): graph reaches data only through the rules package, and the
-// rules know nothing of GraphQL or HTTP. This test keeps resolvers thin by construction.
+// The imports go one way (STYLE.md): HTTP → adapter (graph) → rules → store → SQL, with the nouns
+// (model) shared by all. layout is every package of the module with the module packages it may
+// import; a package missing from it, or an import missing from its row, fails the test, and the
+// message says why that arrow is not drawn. Tests (package x_test) may import more.
+var layout = map[string][]string{
+	// The command wires everything and holds no logic.
+	".": {"graph", "internal/auth", "internal/guard", "internal/migrate", "internal/rules", "internal/seed", "internal/store", "model"},
+	// The GraphQL adapter reaches data only through the rules.
+	"graph": {"internal/auth", "internal/guard", "internal/rules", "model"},
+	// The rules know nothing of GraphQL or HTTP; they read and write through the store.
+	"internal/rules": {"internal/auth", "internal/store", "model"},
+	// The store speaks SQL and runs the migrations, whose dialect it shares.
+	"internal/store":   {"internal/migrate", "model"},
+	"internal/migrate": {},
+	// The bearer token and its viewer, below the rules.
+	"internal/auth": {"model"},
+	// What every request passes before an adapter reads it: HTTP only.
+	"internal/guard": {},
+	// Fixture files are written through the store, with hashed tokens.
+	"internal/seed": {"internal/auth", "internal/store", "model"},
+	// A fresh database per test.
+	"internal/testdb": {"internal/migrate", "internal/store"},
+	// The nouns: no I/O, no other package of the module.
+	"model": {},
+	// The benchmarks' tools.
+	"bench/fixture":   {"internal/auth", "internal/store", "model"},
+	"bench/gen":       {"internal/auth", "internal/store"},
+	"bench/hostile":   {},
+	"bench/layers":    {},
+	"bench/server":    {"graph", "internal/rules", "internal/store"},
+	"bench/statement": {},
+}
+
+// confined are libraries that belong to some packages only, and why.
+var confined = []struct {
+	prefix string
+	only   []string
+	why    string
+}{
+	{"gorm.io/", []string{"internal/store", "internal/migrate"}, "GORM and SQL live in the store (and the migrations it runs)"},
+	{"github.com/jackc/pgx", []string{"internal/store", "bench/gen"}, "the database driver is the store's"},
+	{"github.com/glebarez/", []string{"internal/store"}, "the database driver is the store's"},
+	{"github.com/99designs/gqlgen", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
+	{"github.com/vektah/gqlparser", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
+	{"net/http", []string{".", "graph", "internal/auth", "internal/guard", "bench/hostile", "bench/server"},
+		"the rules, the store and the nouns know nothing of HTTP"},
+}
+
+const module = "github.com/taskql/taskql"
+
 func TestImportsGoOneWay(t *testing.T) {
-	forbidden := map[string][]string{
-		"./graph":          {"gorm.io/gorm", "github.com/taskql/taskql/internal/store"},
-		"./internal/rules": {"github.com/99designs/gqlgen", "github.com/vektah/gqlparser/v2", "net/http", "github.com/taskql/taskql/graph"},
-		"./model":          {"gorm.io/gorm", "github.com/taskql/taskql/internal"},
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
 	}
-	for pkg, bad := range forbidden {
-		out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := relative(fields[0])
+		seen[pkg] = true
+		allowed, ok := layout[pkg]
+		if !ok {
+			t.Errorf("package %s is not in the layout table of layout_test.go: add it with the packages it may import", pkg)
+			continue
 		}
-		for _, imp := range strings.Fields(string(out)) {
-			for _, b := range bad {
-				if imp == b || strings.HasPrefix(imp, b+"/") {
-					t.Errorf("%s imports %s", pkg, imp)
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, module) && !slices.Contains(allowed, relative(imp)) {
+				t.Errorf("%s imports %s, which its row of the layout table does not allow", pkg, relative(imp))
+			}
+			for _, c := range confined {
+				if strings.HasPrefix(imp, c.prefix) && !slices.Contains(c.only, pkg) {
+					t.Errorf("%s imports %s: %s", pkg, imp, c.why)
 				}
 			}
 		}
 	}
+	for pkg := range layout {
+		if !seen[pkg] {
+			t.Errorf("the layout table names %s, which is not a package of the module", pkg)
+		}
+	}
+}
+
+// relative names a package of the module by its directory ("." for the root).
+func relative(path string) string {
+	if path == module {
+		return "."
+	}
+	return strings.TrimPrefix(path, module+"/")
 }

@@ -10,37 +10,55 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
-// Cursors are opaque to clients: base64url of a version and a keyset position. A new encoding
-// takes a new version, and old cursors stay readable or are refused as malformed.
-const cursorVersion = "v1"
+// Cursors are opaque to clients: base64url of a version, the kind of list the cursor was cut from,
+// and a keyset position. A cursor given to a list of another kind is refused (DESIGN §4: it is not
+// one of this list's). A new encoding takes a new version, and old cursors stay readable or are
+// refused as malformed: v1 cursors, which named no kind, are refused.
+const cursorVersion = "v2"
 
-func encodeCursor(p rules.Position) string {
-	s := cursorVersion + ":" + p.ID
+// cursorKind names the kind of list of the items T: the lists of one kind share their order.
+func cursorKind[T any]() string {
+	switch any((*T)(nil)).(type) {
+	case *model.Task:
+		return "task"
+	case *model.User:
+		return "user"
+	case *model.Project:
+		return "project"
+	case *model.Event:
+		return "event"
+	}
+	panic("graph: no cursor kind for this list")
+}
+
+func encodeCursor(kind string, p rules.Position) string {
+	s := cursorVersion + ":" + kind + ":" + p.ID
 	if !p.Time.IsZero() {
 		s += ":" + strconv.FormatInt(p.Time.UnixMicro(), 10)
 	}
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
 
-func decodeCursor(after *string) (*rules.Position, error) {
+// decodeCursor reads the after of a list of kind: nil when there is none.
+func decodeCursor(kind string, after *string) (*rules.Position, error) {
 	if after == nil {
 		return nil, nil
 	}
-	bad := &rules.InputError{Msg: "after is not a valid cursor"}
+	bad := model.BadInput("after is not a valid cursor")
 	raw, err := base64.RawURLEncoding.DecodeString(*after)
 	if err != nil {
 		return nil, bad
 	}
 	parts := strings.Split(string(raw), ":")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] != cursorVersion {
+	if len(parts) < 3 || len(parts) > 4 || parts[0] != cursorVersion || parts[1] != kind {
 		return nil, bad
 	}
-	if _, ok := model.PrefixOf(parts[1]); !ok {
+	if _, ok := model.PrefixOf(parts[2]); !ok {
 		return nil, bad
 	}
-	p := &rules.Position{ID: parts[1]}
-	if len(parts) == 3 {
-		us, err := strconv.ParseInt(parts[2], 10, 64)
+	p := &rules.Position{ID: parts[2]}
+	if len(parts) == 4 {
+		us, err := strconv.ParseInt(parts[3], 10, 64)
 		if err != nil {
 			return nil, bad
 		}
@@ -52,24 +70,60 @@ func decodeCursor(after *string) (*rules.Position, error) {
 	return p, nil
 }
 
-// pageArgs translates first/after.
-func pageArgs(first *int, after *string) (rules.PageArgs, error) {
-	pos, err := decodeCursor(after)
-	return rules.PageArgs{First: first, After: pos}, err
+// Connection is a page of a keyset-paginated list as a Relay connection (DESIGN §4). Its
+// totalCount is a resolver that asks the rules' page to count.
+type Connection[T any] struct {
+	Edges    []*Edge[T]
+	PageInfo *model.PageInfo
+	page     *rules.Page[T]
 }
 
-// connection turns a page of the rules into a Relay connection.
-func connection[T any](p *rules.Page[T], err error) (*model.Connection[T], error) {
+// Edge is one item of a connection page and the cursor just after it.
+type Edge[T any] struct {
+	Cursor string
+	Node   *T
+}
+
+// Nodes lists the page's items without their cursors.
+func (c *Connection[T]) Nodes() []*T {
+	nodes := make([]*T, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// The connections of the schema.
+type (
+	TaskConnection    = Connection[model.Task]
+	TaskEdge          = Edge[model.Task]
+	UserConnection    = Connection[model.User]
+	UserEdge          = Edge[model.User]
+	ProjectConnection = Connection[model.Project]
+	ProjectEdge       = Edge[model.Project]
+	EventConnection   = Connection[model.Event]
+	EventEdge         = Edge[model.Event]
+)
+
+// paginate runs one page of a list of the rules as a connection: first and after translated
+// (after must be a cursor of this kind of list), the page read, each item given its cursor.
+func paginate[T any](first *int, after *string, read func(rules.PageArgs) (*rules.Page[T], error)) (*Connection[T], error) {
+	kind := cursorKind[T]()
+	pos, err := decodeCursor(kind, after)
 	if err != nil {
 		return nil, err
 	}
-	c := &model.Connection[T]{
-		Edges:    make([]*model.Edge[T], len(p.Items)),
+	p, err := read(rules.PageArgs{First: first, After: pos})
+	if err != nil {
+		return nil, err
+	}
+	c := &Connection[T]{
+		Edges:    make([]*Edge[T], len(p.Items)),
 		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: p.HasPrevious},
-		Count:    p.Count,
+		page:     p,
 	}
 	for i, item := range p.Items {
-		c.Edges[i] = &model.Edge[T]{Cursor: encodeCursor(p.Position(item)), Node: item}
+		c.Edges[i] = &Edge[T]{Cursor: encodeCursor(kind, p.Position(item)), Node: item}
 	}
 	if n := len(c.Edges); n > 0 {
 		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[n-1].Cursor

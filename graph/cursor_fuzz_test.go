@@ -12,9 +12,10 @@ import (
 )
 
 // FuzzDecodeCursor holds DESIGN §4's "a malformed cursor is BAD_USER_INPUT" for any string a
-// client sends as after: decodeCursor never panics; it fails only with a *rules.InputError; and a
+// client sends as after: decodeCursor never panics; it fails only with a *model.InputError; a
 // cursor it accepts is a position the stores can seek to, a well-formed id and a time (when there
-// is one) within the years 1–9999, which encodes to a cursor that decodes to the same position.
+// is one) within the years 1–9999, which encodes to a cursor that decodes to the same position;
+// and a cursor of a list of one kind is never accepted by a list of another.
 //
 // The second property runs on each input too: any position of a well-formed id and a time in
 // those years, to the microsecond (what the databases store, and what a cursor keeps), decodes
@@ -28,8 +29,12 @@ func FuzzDecodeCursor(f *testing.F) {
 		suffix string
 		us     int64
 	}{
-		{encodeCursor(rules.Position{ID: "tsk_01plan"}), "01plan", 0},
-		{encodeCursor(rules.Position{ID: "usr_ada", Time: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}), "ada", 1704164645123456},
+		{encodeCursor("task", rules.Position{ID: "tsk_01plan"}), "01plan", 0},
+		{encodeCursor("task", rules.Position{ID: "usr_ada", Time: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}), "ada", 1704164645123456},
+		{encodeCursor("user", rules.Position{ID: "usr_ada"}), "ada", 0}, // a users cursor given to tasks
+		{raw("v2:task:tsk_x:253402300799999999"), "x", 253402300799999999},
+		{raw("v2:task:tsk_x:253402300800000000"), "x", 253402300800000000},
+		{raw("v2:user:tsk_x"), "x", 1},
 		{raw("v1:tsk_x:-62135596800000000"), "x", -62135596800000000},                     // 0001-01-01: the zero time
 		{raw("v1:tsk_x:253402300799999999"), strings.Repeat("z", 27), 253402300799999999}, // the last microsecond of 9999
 		{raw("v1:tsk_x:253402300800000000"), "y", 253402300800000000},                     // 10000-01-01
@@ -49,11 +54,11 @@ func FuzzDecodeCursor(f *testing.F) {
 		f.Add(seed.after, seed.suffix, seed.us)
 	}
 	f.Fuzz(func(t *testing.T, after, suffix string, us int64) {
-		p, err := decodeCursor(&after)
+		p, err := decodeCursor("task", &after)
 		if err != nil {
-			var in *rules.InputError
-			if !errors.As(err, &in) || !errors.Is(err, rules.ErrBadInput) {
-				t.Errorf("decodeCursor(%q) failed with %T %v, want a *rules.InputError (BAD_USER_INPUT)", after, err, err)
+			var in *model.InputError
+			if !errors.As(err, &in) || !errors.Is(err, model.ErrBadInput) {
+				t.Errorf("decodeCursor(%q) failed with %T %v, want a *model.InputError (BAD_USER_INPUT)", after, err, err)
 			}
 			if p != nil {
 				t.Errorf("decodeCursor(%q) = %+v with an error", after, *p)
@@ -80,16 +85,20 @@ func FuzzDecodeCursor(f *testing.F) {
 	})
 }
 
-// roundTrip asserts that a position decodes from its own cursor unchanged.
+// roundTrip asserts that a position decodes from its own cursor unchanged, and that the cursor
+// is refused by a list of another kind.
 func roundTrip(t *testing.T, p rules.Position) {
 	t.Helper()
-	c := encodeCursor(p)
-	got, err := decodeCursor(&c)
+	c := encodeCursor("task", p)
+	got, err := decodeCursor("task", &c)
 	if err != nil {
 		t.Fatalf("the cursor %q of %+v does not decode: %v", c, p, err)
 	}
 	if *got != p {
 		t.Errorf("the cursor %q of %+v decodes to %+v", c, p, *got)
+	}
+	if _, err := decodeCursor("user", &c); !errors.Is(err, model.ErrBadInput) {
+		t.Errorf("the tasks cursor %q was accepted by a list of users: %v", c, err)
 	}
 }
 

@@ -47,10 +47,9 @@ type violation struct {
 // ok is false for an error no rule produced: an internal one.
 func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 	var (
-		ve  *rules.ViolationError
-		nf  *rules.NotFoundError
-		in  *rules.InputError
-		ide *model.IDError
+		ve *rules.ViolationError
+		nf *rules.NotFoundError
+		in *model.InputError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -69,8 +68,6 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 		return codeNotFound, "not found", nil, true
 	case errors.As(err, &in):
 		return codeBadUserInput, in.Error(), nil, true
-	case errors.As(err, &ide):
-		return codeBadUserInput, ide.Error(), nil, true
 	case rules.Unavailable(err):
 		return codeUnavailable, unavailableMessage, nil, true
 	}

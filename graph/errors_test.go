@@ -120,11 +120,12 @@ func TestPageArgumentsOutOfRangeAreBadUserInput(t *testing.T) {
 		for _, after := range []struct{ name, cursor string }{
 			{"not base64", "!!!"},
 			{"empty", ""},
-			{"unknown version", cursor("v2:tsk_02copy")},
-			{"no id", cursor("v1:")},
-			{"not an id", cursor("v1:nope")},
-			{"bad time", cursor("v1:evt_02hist:noon")},
-			{"too many parts", cursor("v1:tsk_02copy:1:2")},
+			{"unknown version", cursor("v3:task:tsk_02copy")},
+			{"a version 1 cursor, which named no list", cursor("v1:tsk_02copy")},
+			{"no id", cursor("v2:task:")},
+			{"not an id", cursor("v2:task:nope")},
+			{"bad time", cursor("v2:event:evt_02hist:noon")},
+			{"too many parts", cursor("v2:task:tsk_02copy:1:2")},
 		} {
 			msg := "after is not a valid cursor"
 			q := fmt.Sprintf("(after: %q)", after.cursor)
@@ -136,6 +137,31 @@ func TestPageArgumentsOutOfRangeAreBadUserInput(t *testing.T) {
 			)
 		}
 		runErrorCases(t, a, cases)
+	})
+}
+
+// DESIGN §4: a cursor that is not one of this list's is BAD_USER_INPUT: a cursor of a list of
+// users given to a list of tasks, and the reverse, never reads as a position of the other list.
+func TestACursorOfAnotherListIsBadUserInput(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		end := func(query string, path ...string) string {
+			var c string
+			decode(t, field(path...)(a.post(tokAdmin, query, nil).ok()), &c)
+			return c
+		}
+		users := end(`{ users(first: 1) { pageInfo { endCursor } } }`, "users", "pageInfo", "endCursor")
+		tasks := end(`{ tasks(first: 1) { pageInfo { endCursor } } }`, "tasks", "pageInfo", "endCursor")
+		events := end(`{ task(id: "tsk_03logo") { events(first: 1) { pageInfo { endCursor } } } }`, "task", "events", "pageInfo", "endCursor")
+		msg := "after is not a valid cursor"
+		runErrorCases(t, a, []errorCase{
+			{"a users cursor to tasks", "", `{ tasks(after: "` + users + `") { totalCount } }`, `null`, badInput(msg, `["tasks"]`)},
+			{"a tasks cursor to users", "", `{ users(after: "` + tasks + `") { totalCount } }`, `null`, badInput(msg, `["users"]`)},
+			{"a tasks cursor to projects", "", `{ projects(after: "` + tasks + `") { totalCount } }`, `null`, badInput(msg, `["projects"]`)},
+			{"an events cursor to tasks", "", `{ tasks(after: "` + events + `") { totalCount } }`, `null`, badInput(msg, `["tasks"]`)},
+		})
+		// A list of users of another field is one of its kind: its cursors are positions there too.
+		a.post(tokAdmin, `{ project(id: "prj_site") { members(after: "`+users+`") { nodes { id } } } }`, nil).
+			wantData(`{"project": {"members": {"nodes": [{"id": "usr_bob"}, {"id": "usr_cat"}, {"id": "usr_eve"}]}}}`)
 	})
 }
 

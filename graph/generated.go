@@ -31,12 +31,16 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Company() CompanyResolver
 	Event() EventResolver
+	EventConnection() EventConnectionResolver
 	Mutation() MutationResolver
 	Phase() PhaseResolver
 	Project() ProjectResolver
+	ProjectConnection() ProjectConnectionResolver
 	Query() QueryResolver
 	Task() TaskResolver
+	TaskConnection() TaskConnectionResolver
 	User() UserResolver
+	UserConnection() UserConnectionResolver
 }
 
 type DirectiveRoot struct {
@@ -224,6 +228,9 @@ type CompanyResolver interface {
 type EventResolver interface {
 	Actor(ctx context.Context, objs []*model.Event) ([]*model.User, error)
 }
+type EventConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *Connection[model.Event]) (int, error)
+}
 type MutationResolver interface {
 	SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error)
 	AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error)
@@ -235,20 +242,23 @@ type PhaseResolver interface {
 type ProjectResolver interface {
 	Organization(ctx context.Context, objs []*model.Project) ([]*model.Organization, error)
 
-	Members(ctx context.Context, obj *model.Project, first *int, after *string) (*model.Connection[model.User], error)
+	Members(ctx context.Context, obj *model.Project, first *int, after *string) (*Connection[model.User], error)
 	Phases(ctx context.Context, objs []*model.Project) ([][]*model.Phase, error)
-	Tasks(ctx context.Context, obj *model.Project, filter *model.TaskFilter, first *int, after *string) (*model.Connection[model.Task], error)
+	Tasks(ctx context.Context, obj *model.Project, filter *model.TaskFilter, first *int, after *string) (*Connection[model.Task], error)
+}
+type ProjectConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *Connection[model.Project]) (int, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Viewer(ctx context.Context) (*model.User, error)
 	Task(ctx context.Context, id string) (*model.Task, error)
-	Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.Connection[model.Task], error)
+	Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*Connection[model.Task], error)
 	User(ctx context.Context, id string) (*model.User, error)
-	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.Connection[model.User], error)
+	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*Connection[model.User], error)
 	Assignees(ctx context.Context, taskID string) ([]*model.User, error)
 	Project(ctx context.Context, id string) (*model.Project, error)
-	Projects(ctx context.Context, first *int, after *string) (*model.Connection[model.Project], error)
+	Projects(ctx context.Context, first *int, after *string) (*Connection[model.Project], error)
 }
 type TaskResolver interface {
 	Organization(ctx context.Context, objs []*model.Task) ([]*model.Organization, error)
@@ -261,14 +271,20 @@ type TaskResolver interface {
 	Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error)
 	AssigneeID(ctx context.Context, objs []*model.Task) ([]*string, error)
 	Assignees(ctx context.Context, objs []*model.Task) ([][]*model.User, error)
-	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*model.Connection[model.User], error)
-	Events(ctx context.Context, obj *model.Task, first *int, after *string) (*model.Connection[model.Event], error)
+	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*Connection[model.User], error)
+	Events(ctx context.Context, obj *model.Task, first *int, after *string) (*Connection[model.Event], error)
+}
+type TaskConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *Connection[model.Task]) (int, error)
 }
 type UserResolver interface {
 	Organization(ctx context.Context, objs []*model.User) ([]*model.Organization, error)
 	Company(ctx context.Context, objs []*model.User) ([]*model.Company, error)
 
 	InvitedBy(ctx context.Context, objs []*model.User) ([]*model.User, error)
+}
+type UserConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *Connection[model.User]) (int, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2630,7 +2646,7 @@ func (ec *executionContext) fieldContext_Event_timestamp(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Event", field, false, false, "Time")
 }
 
-func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Event]) (ret graphql.Marshaler) {
+func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Event]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2642,8 +2658,8 @@ func (ec *executionContext) _EventConnection_edges(ctx context.Context, field gr
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[model.Event]) graphql.Marshaler {
-			return ec.marshalNEventEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*Edge[model.Event]) graphql.Marshaler {
+			return ec.marshalNEventEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2662,7 +2678,7 @@ func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _EventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Event]) (ret graphql.Marshaler) {
+func (ec *executionContext) _EventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Event]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2694,7 +2710,7 @@ func (ec *executionContext) fieldContext_EventConnection_nodes(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Event]) (ret graphql.Marshaler) {
+func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Event]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2726,7 +2742,7 @@ func (ec *executionContext) fieldContext_EventConnection_pageInfo(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _EventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Event]) (ret graphql.Marshaler) {
+func (ec *executionContext) _EventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Event]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2735,7 +2751,7 @@ func (ec *executionContext) _EventConnection_totalCount(ctx context.Context, fie
 			return ec.fieldContext_EventConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount(ctx)
+			return ec.Resolvers.EventConnection().TotalCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2746,10 +2762,10 @@ func (ec *executionContext) _EventConnection_totalCount(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_EventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventConnection", field, true, false, "Int")
+	return graphql.NewScalarFieldContext("EventConnection", field, true, true, "Int")
 }
 
-func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Event]) (ret graphql.Marshaler) {
+func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *Edge[model.Event]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2772,7 +2788,7 @@ func (ec *executionContext) fieldContext_EventEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("EventEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Event]) (ret graphql.Marshaler) {
+func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *Edge[model.Event]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3335,8 +3351,8 @@ func (ec *executionContext) _Project_members(ctx context.Context, field graphql.
 			return ec.Resolvers.Project().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.User]) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.User]) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3434,8 +3450,8 @@ func (ec *executionContext) _Project_tasks(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Project().Tasks(ctx, obj, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.Task]) graphql.Marshaler {
-			return ec.marshalNTaskConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.Task]) graphql.Marshaler {
+			return ec.marshalNTaskConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3465,7 +3481,7 @@ func (ec *executionContext) fieldContext_Project_tasks(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Project]) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Project]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3477,8 +3493,8 @@ func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field 
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[model.Project]) graphql.Marshaler {
-			return ec.marshalNProjectEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*Edge[model.Project]) graphql.Marshaler {
+			return ec.marshalNProjectEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3497,7 +3513,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_edges(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ProjectConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Project]) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProjectConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Project]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3529,7 +3545,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_nodes(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Project]) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Project]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3561,7 +3577,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Project]) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Project]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3570,7 +3586,7 @@ func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, f
 			return ec.fieldContext_ProjectConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount(ctx)
+			return ec.Resolvers.ProjectConnection().TotalCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3581,10 +3597,10 @@ func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProjectConnection", field, true, false, "Int")
+	return graphql.NewScalarFieldContext("ProjectConnection", field, true, true, "Int")
 }
 
-func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Project]) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *Edge[model.Project]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3607,7 +3623,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("ProjectEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Project]) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *Edge[model.Project]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3772,8 +3788,8 @@ func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Tasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.Task]) graphql.Marshaler {
-			return ec.marshalNTaskConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.Task]) graphql.Marshaler {
+			return ec.marshalNTaskConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3860,8 +3876,8 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Users(ctx, fc.Args["filter"].(*model.UserFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.User]) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.User]) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3992,8 +4008,8 @@ func (ec *executionContext) _Query_projects(ctx context.Context, field graphql.C
 			return ec.Resolvers.Query().Projects(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.Project]) graphql.Marshaler {
-			return ec.marshalNProjectConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.Project]) graphql.Marshaler {
+			return ec.marshalNProjectConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4773,8 +4789,8 @@ func (ec *executionContext) _Task_assignableUsers(ctx context.Context, field gra
 			return ec.Resolvers.Task().AssignableUsers(ctx, obj, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.User]) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.User]) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4817,8 +4833,8 @@ func (ec *executionContext) _Task_events(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Task().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.Event]) graphql.Marshaler {
-			return ec.marshalNEventConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.Event]) graphql.Marshaler {
+			return ec.marshalNEventConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4894,7 +4910,7 @@ func (ec *executionContext) fieldContext_Task_modifiedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
 }
 
-func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Task]) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Task]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4906,8 +4922,8 @@ func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field gra
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[model.Task]) graphql.Marshaler {
-			return ec.marshalNTaskEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*Edge[model.Task]) graphql.Marshaler {
+			return ec.marshalNTaskEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4926,7 +4942,7 @@ func (ec *executionContext) fieldContext_TaskConnection_edges(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _TaskConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Task]) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Task]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4958,7 +4974,7 @@ func (ec *executionContext) fieldContext_TaskConnection_nodes(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _TaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Task]) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Task]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4990,7 +5006,7 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Task]) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Task]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4999,7 +5015,7 @@ func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, fiel
 			return ec.fieldContext_TaskConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount(ctx)
+			return ec.Resolvers.TaskConnection().TotalCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -5010,7 +5026,7 @@ func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskConnection", field, true, false, "Int")
+	return graphql.NewScalarFieldContext("TaskConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _TaskData_id(ctx context.Context, field graphql.CollectedField, obj *model.TaskData) (ret graphql.Marshaler) {
@@ -5151,7 +5167,7 @@ func (ec *executionContext) fieldContext_TaskData_modifiedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("TaskData", field, false, false, "Time")
 }
 
-func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Task]) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *Edge[model.Task]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5174,7 +5190,7 @@ func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("TaskEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Task]) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *Edge[model.Task]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5679,7 +5695,7 @@ func (ec *executionContext) fieldContext_User_modifiedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
-func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.User]) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[model.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5691,8 +5707,8 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[model.User]) graphql.Marshaler {
-			return ec.marshalNUserEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*Edge[model.User]) graphql.Marshaler {
+			return ec.marshalNUserEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5711,7 +5727,7 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.User]) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *Connection[model.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5743,7 +5759,7 @@ func (ec *executionContext) fieldContext_UserConnection_nodes(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.User]) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *Connection[model.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5775,7 +5791,7 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.User]) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *Connection[model.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5784,7 +5800,7 @@ func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, fiel
 			return ec.fieldContext_UserConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount(ctx)
+			return ec.Resolvers.UserConnection().TotalCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -5795,10 +5811,10 @@ func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_UserConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserConnection", field, true, false, "Int")
+	return graphql.NewScalarFieldContext("UserConnection", field, true, true, "Int")
 }
 
-func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.User]) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *Edge[model.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5821,7 +5837,7 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("UserEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.User]) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *Edge[model.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7280,7 +7296,7 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 
 var eventConnectionImplementors = []string{"EventConnection"}
 
-func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[model.Event]) graphql.Marshaler {
+func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *Connection[model.Event]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, eventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7329,7 +7345,7 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 
 var eventEdgeImplementors = []string{"EventEdge"}
 
-func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[model.Event]) graphql.Marshaler {
+func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet, obj *Edge[model.Event]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, eventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7626,7 +7642,7 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 
 var projectConnectionImplementors = []string{"ProjectConnection"}
 
-func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[model.Project]) graphql.Marshaler {
+func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *Connection[model.Project]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7675,7 +7691,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 
 var projectEdgeImplementors = []string{"ProjectEdge"}
 
-func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[model.Project]) graphql.Marshaler {
+func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *Edge[model.Project]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7965,7 +7981,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 
 var taskConnectionImplementors = []string{"TaskConnection"}
 
-func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[model.Task]) graphql.Marshaler {
+func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *Connection[model.Task]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8072,7 +8088,7 @@ func (ec *executionContext) _TaskData(ctx context.Context, sel ast.SelectionSet,
 
 var taskEdgeImplementors = []string{"TaskEdge"}
 
-func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[model.Task]) graphql.Marshaler {
+func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *Edge[model.Task]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8221,7 +8237,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 var userConnectionImplementors = []string{"UserConnection"}
 
-func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[model.User]) graphql.Marshaler {
+func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *Connection[model.User]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8270,7 +8286,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 
 var userEdgeImplementors = []string{"UserEdge"}
 
-func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[model.User]) graphql.Marshaler {
+func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *Edge[model.User]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8733,7 +8749,7 @@ func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmo
 	return ec._Event(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEventConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[model.Event]) graphql.Marshaler {
+func (ec *executionContext) marshalNEventConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[model.Event]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventConnection!")
 		return graphql.Null
@@ -8741,11 +8757,11 @@ func (ec *executionContext) marshalNEventConnection2ᚖgithubᚗcomᚋtaskqlᚋt
 	return ec._EventConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEventEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[model.Event]) graphql.Marshaler {
+func (ec *executionContext) marshalNEventEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Edge[model.Event]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEventEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx, sel, v[i])
+		return ec.marshalNEventEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -8757,7 +8773,7 @@ func (ec *executionContext) marshalNEventEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtask
 	return ret
 }
 
-func (ec *executionContext) marshalNEventEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[model.Event]) graphql.Marshaler {
+func (ec *executionContext) marshalNEventEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx context.Context, sel ast.SelectionSet, v *Edge[model.Event]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventEdge!")
 		return graphql.Null
@@ -8968,7 +8984,7 @@ func (ec *executionContext) marshalNProject2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋ
 	return ec._Project(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProjectConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[model.Project]) graphql.Marshaler {
+func (ec *executionContext) marshalNProjectConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[model.Project]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProjectConnection!")
 		return graphql.Null
@@ -8976,11 +8992,11 @@ func (ec *executionContext) marshalNProjectConnection2ᚖgithubᚗcomᚋtaskql�
 	return ec._ProjectConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[model.Project]) graphql.Marshaler {
+func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Edge[model.Project]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNProjectEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx, sel, v[i])
+		return ec.marshalNProjectEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -8992,7 +9008,7 @@ func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋta
 	return ret
 }
 
-func (ec *executionContext) marshalNProjectEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[model.Project]) graphql.Marshaler {
+func (ec *executionContext) marshalNProjectEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx context.Context, sel ast.SelectionSet, v *Edge[model.Project]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProjectEdge!")
 		return graphql.Null
@@ -9049,7 +9065,7 @@ func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmod
 	return ec._Task(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[model.Task]) graphql.Marshaler {
+func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[model.Task]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TaskConnection!")
 		return graphql.Null
@@ -9101,11 +9117,11 @@ func (ec *executionContext) marshalNTaskDataType2githubᚗcomᚋtaskqlᚋtaskql�
 	return v
 }
 
-func (ec *executionContext) marshalNTaskEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[model.Task]) graphql.Marshaler {
+func (ec *executionContext) marshalNTaskEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Edge[model.Task]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTaskEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx, sel, v[i])
+		return ec.marshalNTaskEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9117,7 +9133,7 @@ func (ec *executionContext) marshalNTaskEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskq
 	return ret
 }
 
-func (ec *executionContext) marshalNTaskEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[model.Task]) graphql.Marshaler {
+func (ec *executionContext) marshalNTaskEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx context.Context, sel ast.SelectionSet, v *Edge[model.Task]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TaskEdge!")
 		return graphql.Null
@@ -9184,7 +9200,7 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmod
 	return ec._User(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[model.User]) graphql.Marshaler {
+func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[model.User]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserConnection!")
 		return graphql.Null
@@ -9192,11 +9208,11 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋtaskqlᚋta
 	return ec._UserConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[model.User]) graphql.Marshaler {
+func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Edge[model.User]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx, sel, v[i])
+		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9208,7 +9224,7 @@ func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskq
 	return ret
 }
 
-func (ec *executionContext) marshalNUserEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[model.User]) graphql.Marshaler {
+func (ec *executionContext) marshalNUserEdge2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐEdge(ctx context.Context, sel ast.SelectionSet, v *Edge[model.User]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserEdge!")
 		return graphql.Null

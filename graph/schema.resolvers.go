@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/model"
 )
 
@@ -21,19 +22,48 @@ func (r *eventResolver) Actor(ctx context.Context, objs []*model.Event) ([]*mode
 	return objects(ctx, loadersFrom(ctx).users, objs, optional(func(e *model.Event) *model.UserID { return e.ActorID }))
 }
 
+// TotalCount is the resolver for the totalCount field.
+func (r *eventConnectionResolver) TotalCount(ctx context.Context, obj *Connection[model.Event]) (int, error) {
+	return obj.page.Count(ctx)
+}
+
 // SetTaskAssignee is the resolver for the setTaskAssignee field.
 func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error) {
-	return reply(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), taskID, assignee))
+	task, err := model.ParseTaskID(taskID)
+	if err != nil {
+		return nil, err
+	}
+	user, err := optionalID(assignee, model.ParseUserID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), task, user))
 }
 
 // AssignUsers is the resolver for the assignUsers field.
 func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error) {
-	return reply(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), taskID, userIds))
+	task, err := model.ParseTaskID(taskID)
+	if err != nil {
+		return nil, err
+	}
+	users, err := model.ParseUserIDs(userIds)
+	if err != nil {
+		return nil, err
+	}
+	return reply(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), task, users))
 }
 
 // UnassignUser is the resolver for the unassignUser field.
 func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error) {
-	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), taskID, userID))
+	task, err := model.ParseTaskID(taskID)
+	if err != nil {
+		return nil, err
+	}
+	user, err := model.ParseUserID(userID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), task, user))
 }
 
 // Project is the batch resolver for the project field.
@@ -47,12 +77,10 @@ func (r *projectResolver) Organization(ctx context.Context, objs []*model.Projec
 }
 
 // Members is the resolver for the members field.
-func (r *projectResolver) Members(ctx context.Context, obj *model.Project, first *int, after *string) (*model.Connection[model.User], error) {
-	args, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
-	return connection(r.Rules.ProjectMembers(ctx, viewer(ctx), obj, args))
+func (r *projectResolver) Members(ctx context.Context, obj *model.Project, first *int, after *string) (*Connection[model.User], error) {
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.User], error) {
+		return r.Rules.ProjectMembers(ctx, viewer(ctx), obj.ID, a)
+	})
 }
 
 // Phases is the batch resolver for the phases field.
@@ -61,17 +89,28 @@ func (r *projectResolver) Phases(ctx context.Context, objs []*model.Project) ([]
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *projectResolver) Tasks(ctx context.Context, obj *model.Project, filter *model.TaskFilter, first *int, after *string) (*model.Connection[model.Task], error) {
-	args, err := pageArgs(first, after)
+func (r *projectResolver) Tasks(ctx context.Context, obj *model.Project, filter *model.TaskFilter, first *int, after *string) (*Connection[model.Task], error) {
+	f, err := taskFilter(filter)
 	if err != nil {
 		return nil, err
 	}
-	return connection(r.Rules.ProjectTasks(ctx, viewer(ctx), obj, filter, args))
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.Task], error) {
+		return r.Rules.ProjectTasks(ctx, viewer(ctx), obj.ID, f, a)
+	})
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *projectConnectionResolver) TotalCount(ctx context.Context, obj *Connection[model.Project]) (int, error) {
+	return obj.page.Count(ctx)
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return r.Rules.Node(ctx, viewer(ctx), id)
+	nid, err := model.ParseNodeID(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Rules.Node(ctx, viewer(ctx), nid)
 }
 
 // Viewer is the resolver for the viewer field.
@@ -81,49 +120,67 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.User, error) {
 
 // Task is the resolver for the task field.
 func (r *queryResolver) Task(ctx context.Context, id string) (*model.Task, error) {
-	return r.Rules.Task(ctx, viewer(ctx), id)
-}
-
-// Tasks is the resolver for the tasks field.
-func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.Connection[model.Task], error) {
-	args, err := pageArgs(first, after)
+	tid, err := model.ParseTaskID(id)
 	if err != nil {
 		return nil, err
 	}
-	return connection(r.Rules.Tasks(ctx, viewer(ctx), filter, args))
+	return r.Rules.Task(ctx, viewer(ctx), tid)
+}
+
+// Tasks is the resolver for the tasks field.
+func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*Connection[model.Task], error) {
+	f, err := taskFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.Task], error) {
+		return r.Rules.Tasks(ctx, viewer(ctx), f, a)
+	})
 }
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
-	return r.Rules.User(ctx, viewer(ctx), id)
-}
-
-// Users is the resolver for the users field.
-func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.Connection[model.User], error) {
-	args, err := pageArgs(first, after)
+	uid, err := model.ParseUserID(id)
 	if err != nil {
 		return nil, err
 	}
-	return connection(r.Rules.Users(ctx, viewer(ctx), filter, args))
+	return r.Rules.User(ctx, viewer(ctx), uid)
+}
+
+// Users is the resolver for the users field.
+func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*Connection[model.User], error) {
+	f, err := userFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.User], error) {
+		return r.Rules.Users(ctx, viewer(ctx), f, a)
+	})
 }
 
 // Assignees is the resolver for the assignees field.
 func (r *queryResolver) Assignees(ctx context.Context, taskID string) ([]*model.User, error) {
-	return r.Rules.Assignees(ctx, viewer(ctx), taskID)
+	tid, err := model.ParseTaskID(taskID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Rules.Assignees(ctx, viewer(ctx), tid)
 }
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, id string) (*model.Project, error) {
-	return r.Rules.Project(ctx, viewer(ctx), id)
-}
-
-// Projects is the resolver for the projects field.
-func (r *queryResolver) Projects(ctx context.Context, first *int, after *string) (*model.Connection[model.Project], error) {
-	args, err := pageArgs(first, after)
+	pid, err := model.ParseProjectID(id)
 	if err != nil {
 		return nil, err
 	}
-	return connection(r.Rules.Projects(ctx, viewer(ctx), args))
+	return r.Rules.Project(ctx, viewer(ctx), pid)
+}
+
+// Projects is the resolver for the projects field.
+func (r *queryResolver) Projects(ctx context.Context, first *int, after *string) (*Connection[model.Project], error) {
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.Project], error) {
+		return r.Rules.Projects(ctx, viewer(ctx), a)
+	})
 }
 
 // Organization is the batch resolver for the organization field.
@@ -157,13 +214,11 @@ func (r *taskResolver) Assignee(ctx context.Context, objs []*model.Task) ([]*mod
 	if err != nil {
 		return nil, err
 	}
-	first := make([]*model.User, len(lists))
+	primary := make([]*model.User, len(lists))
 	for i, users := range lists {
-		if len(users) > 0 {
-			first[i] = users[0]
-		}
+		primary[i] = rules.Primary(users)
 	}
-	return first, nil
+	return primary, nil
 }
 
 // AssigneeID is the batch resolver for the assigneeId field.
@@ -188,21 +243,22 @@ func (r *taskResolver) Assignees(ctx context.Context, objs []*model.Task) ([][]*
 }
 
 // AssignableUsers is the resolver for the assignableUsers field.
-func (r *taskResolver) AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*model.Connection[model.User], error) {
-	args, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
-	return connection(r.Rules.AssignableUsers(ctx, viewer(ctx), obj, search, args))
+func (r *taskResolver) AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*Connection[model.User], error) {
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.User], error) {
+		return r.Rules.AssignableUsers(ctx, viewer(ctx), obj.ID, deref(search), a)
+	})
 }
 
 // Events is the resolver for the events field.
-func (r *taskResolver) Events(ctx context.Context, obj *model.Task, first *int, after *string) (*model.Connection[model.Event], error) {
-	args, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
-	return connection(r.Rules.TaskEvents(ctx, viewer(ctx), obj, args))
+func (r *taskResolver) Events(ctx context.Context, obj *model.Task, first *int, after *string) (*Connection[model.Event], error) {
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.Event], error) {
+		return r.Rules.TaskEvents(ctx, viewer(ctx), obj.ID, a)
+	})
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *taskConnectionResolver) TotalCount(ctx context.Context, obj *Connection[model.Task]) (int, error) {
+	return obj.page.Count(ctx)
 }
 
 // Organization is the batch resolver for the organization field.
@@ -220,11 +276,19 @@ func (r *userResolver) InvitedBy(ctx context.Context, objs []*model.User) ([]*mo
 	return objects(ctx, loadersFrom(ctx).users, objs, optional(func(u *model.User) *model.UserID { return u.InvitedByID }))
 }
 
+// TotalCount is the resolver for the totalCount field.
+func (r *userConnectionResolver) TotalCount(ctx context.Context, obj *Connection[model.User]) (int, error) {
+	return obj.page.Count(ctx)
+}
+
 // Company returns CompanyResolver implementation.
 func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 
 // Event returns EventResolver implementation.
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }
+
+// EventConnection returns EventConnectionResolver implementation.
+func (r *Resolver) EventConnection() EventConnectionResolver { return &eventConnectionResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -235,22 +299,37 @@ func (r *Resolver) Phase() PhaseResolver { return &phaseResolver{r} }
 // Project returns ProjectResolver implementation.
 func (r *Resolver) Project() ProjectResolver { return &projectResolver{r} }
 
+// ProjectConnection returns ProjectConnectionResolver implementation.
+func (r *Resolver) ProjectConnection() ProjectConnectionResolver {
+	return &projectConnectionResolver{r}
+}
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 // Task returns TaskResolver implementation.
 func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
 
+// TaskConnection returns TaskConnectionResolver implementation.
+func (r *Resolver) TaskConnection() TaskConnectionResolver { return &taskConnectionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
+// UserConnection returns UserConnectionResolver implementation.
+func (r *Resolver) UserConnection() UserConnectionResolver { return &userConnectionResolver{r} }
+
 type (
-	companyResolver  struct{ *Resolver }
-	eventResolver    struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	phaseResolver    struct{ *Resolver }
-	projectResolver  struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	taskResolver     struct{ *Resolver }
-	userResolver     struct{ *Resolver }
+	companyResolver           struct{ *Resolver }
+	eventResolver             struct{ *Resolver }
+	eventConnectionResolver   struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+	phaseResolver             struct{ *Resolver }
+	projectResolver           struct{ *Resolver }
+	projectConnectionResolver struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+	taskResolver              struct{ *Resolver }
+	taskConnectionResolver    struct{ *Resolver }
+	userResolver              struct{ *Resolver }
+	userConnectionResolver    struct{ *Resolver }
 )

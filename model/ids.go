@@ -2,8 +2,7 @@ package model
 
 import (
 	"crypto/rand"
-	"errors"
-	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,26 +38,6 @@ const (
 // MaxIDLength is the longest id, as in the first seed document.
 const MaxIDLength = 32
 
-// ErrMalformedID is wrapped by every error of the Parse functions.
-var ErrMalformedID = errors.New("malformed id")
-
-// IDError says why a string is not an id of the wanted type.
-type IDError struct {
-	Value  string
-	Prefix string
-}
-
-func (e *IDError) Error() string {
-	if len(e.Value) > 2*MaxIDLength {
-		// Far too long to be an id: not worth repeating to the client.
-		return fmt.Sprintf("a value of %d bytes is not a well-formed %s_ id", len(e.Value), e.Prefix)
-	}
-	return fmt.Sprintf("%q is not a well-formed %s_ id", e.Value, e.Prefix)
-}
-
-// Unwrap lets errors.Is(err, ErrMalformedID) hold.
-func (e *IDError) Unwrap() error { return ErrMalformedID }
-
 // PrefixOf returns the type prefix of a well-formed id of any type, or false.
 func PrefixOf(s string) (string, bool) {
 	prefix, rest, ok := strings.Cut(s, "_")
@@ -82,7 +61,7 @@ func validSuffix(s string) bool {
 
 func parse[T ~string](prefix, s string) (T, error) {
 	if p, ok := PrefixOf(s); !ok || p != prefix {
-		return "", &IDError{Value: s, Prefix: prefix}
+		return "", malformedID(s, prefix)
 	}
 	return T(s), nil
 }
@@ -112,6 +91,31 @@ func ParseEventID(s string) (EventID, error) { return parse[EventID](PrefixEvent
 
 // ParseTaskDataID checks that s is a well-formed tdt_ id.
 func ParseTaskDataID(s string) (TaskDataID, error) { return parse[TaskDataID](PrefixTaskData, s) }
+
+// NodeID is a well-formed id of a known type, whichever (node(id:), DESIGN §4).
+type NodeID string
+
+// knownPrefixes are the prefixes of the types with ids.
+var knownPrefixes = []string{PrefixOrganization, PrefixCompany, PrefixUser, PrefixProject, PrefixPhase,
+	PrefixTask, PrefixEvent, PrefixTaskData}
+
+// ParseNodeID checks that s is a well-formed id of a known type.
+func ParseNodeID(s string) (NodeID, error) {
+	prefix, ok := PrefixOf(s)
+	switch {
+	case !ok:
+		return "", malformedID(s, "")
+	case !slices.Contains(knownPrefixes, prefix):
+		return "", BadInput("%q is not the id of a known type", s)
+	}
+	return NodeID(s), nil
+}
+
+// Prefix is the prefix of the id, which tells its type.
+func (id NodeID) Prefix() string {
+	p, _, _ := strings.Cut(string(id), "_")
+	return p
+}
 
 // ParseUserIDs parses every id of a list, failing on the first malformed one.
 func ParseUserIDs(ss []string) ([]UserID, error) {

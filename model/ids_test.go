@@ -30,8 +30,8 @@ func TestParseTaskID(t *testing.T) {
 			if tt.ok && (err != nil || string(id) != tt.in) {
 				t.Fatalf("ParseTaskID(%q) = %q, %v; want it back", tt.in, id, err)
 			}
-			if !tt.ok && !errors.Is(err, ErrMalformedID) {
-				t.Fatalf("ParseTaskID(%q) error = %v, want ErrMalformedID", tt.in, err)
+			if !tt.ok && !errors.Is(err, ErrBadInput) {
+				t.Fatalf("ParseTaskID(%q) error = %v, want ErrBadInput", tt.in, err)
 			}
 		})
 	}

@@ -44,7 +44,7 @@ func main() {
 }
 
 func run(ctx context.Context, addr, pprofAddr string, maxInflight int) error {
-	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"), store.WithStatementCounting())
 	if err != nil {
 		return err
 	}

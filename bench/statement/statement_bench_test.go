@@ -50,7 +50,7 @@ func measure(b *testing.B, one func() error) {
 
 func BenchmarkViewerStatement(b *testing.B) {
 	ctx, url := b.Context(), testdb.PostgresURL(b)
-	st, err := store.Open(ctx, url)
+	st, err := store.Open(ctx, url, store.WithStatementCounting())
 	if err != nil {
 		b.Fatal(err)
 	}

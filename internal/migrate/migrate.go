@@ -53,25 +53,11 @@ func Up(ctx context.Context, db *gorm.DB) ([]string, error) {
 	db = db.WithContext(ctx)
 	d := DialectOf(db)
 	if d == Postgres {
-		// A session-level advisory lock must be taken and released on the same connection.
-		conn, err := db.DB()
+		unlock, err := lock(ctx, db)
 		if err != nil {
 			return nil, err
 		}
-		c, err := conn.Conn(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("migrate: %w", err)
-		}
-		defer c.Close()
-		// Another process may migrate for longer than the sessions' lock_timeout: wait for it.
-		if _, err := c.ExecContext(ctx, "SET lock_timeout = 0"); err != nil {
-			return nil, fmt.Errorf("migrate: %w", err)
-		}
-		defer c.ExecContext(context.WithoutCancel(ctx), "RESET lock_timeout") //nolint:errcheck
-		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
-			return nil, fmt.Errorf("migrate: lock: %w", err)
-		}
-		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", advisoryLockKey) //nolint:errcheck
+		defer unlock()
 	}
 	if err := db.Exec(ddl(d, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		id TEXT PRIMARY KEY,
@@ -91,24 +77,57 @@ func Up(ctx context.Context, db *gorm.DB) ([]string, error) {
 		if applied[m.ID] {
 			continue
 		}
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if d == Postgres {
-				// A migration may rewrite a large table: the request timeouts do not apply to it.
-				if err := execAll(tx, "SET LOCAL statement_timeout = 0", "SET LOCAL lock_timeout = 0"); err != nil {
-					return err
-				}
-			}
-			if err := m.Up(tx, d); err != nil {
-				return err
-			}
-			return tx.Create(&appliedMigration{ID: m.ID, AppliedAt: time.Now().UTC()}).Error
-		})
-		if err != nil {
+		if err := apply(db, d, m); err != nil {
 			return ran, fmt.Errorf("migrate %s: %w", m.ID, err)
 		}
 		ran = append(ran, m.ID)
 	}
 	return ran, nil
+}
+
+// lock takes PostgreSQL's advisory lock of the migrations, so that several processes starting at
+// once migrate one after another; unlock releases it. A session-level advisory lock must be taken
+// and released on the same connection, held for the whole of Up.
+func lock(ctx context.Context, db *gorm.DB) (unlock func(), err error) {
+	conn, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	// Another process may migrate for longer than the sessions' lock_timeout: wait for it.
+	if _, err := c.ExecContext(ctx, "SET lock_timeout = 0"); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("migrate: lock: %w", err)
+	}
+	return func() {
+		ctx := context.WithoutCancel(ctx)
+		_, _ = c.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", advisoryLockKey)
+		_, _ = c.ExecContext(ctx, "RESET lock_timeout")
+		c.Close()
+	}, nil
+}
+
+// apply runs one migration and records it, in one transaction.
+func apply(db *gorm.DB, d Dialect, m Migration) error {
+	return db.Transaction(func(tx *gorm.DB) error {
+		if d == Postgres {
+			// A migration may rewrite a large table: the request timeouts do not apply to it.
+			if err := execAll(tx, "SET LOCAL statement_timeout = 0", "SET LOCAL lock_timeout = 0"); err != nil {
+				return err
+			}
+		}
+		if err := m.Up(tx, d); err != nil {
+			return err
+		}
+		return tx.Create(&appliedMigration{ID: m.ID, AppliedAt: time.Now().UTC()}).Error
+	})
 }
 
 // execAll runs each statement in order.

@@ -25,13 +25,21 @@ func ddl(d Dialect, s string) string {
 }
 
 func initial(tx *gorm.DB, d Dialect) error {
-	stmts := []string{
-		`CREATE TABLE organizations (
+	stmts := make([]string, len(initialSchema))
+	for i, s := range initialSchema {
+		stmts[i] = ddl(d, s)
+	}
+	return execAll(tx, stmts...)
+}
+
+// initialSchema is the schema of 0001_initial, with {ts} and {json} for the dialect's types.
+var initialSchema = []string{
+	`CREATE TABLE organizations (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			name TEXT NOT NULL,
 			created_at {ts} NOT NULL,
 			modified_at {ts} NOT NULL)`,
-		`CREATE TABLE companies (
+	`CREATE TABLE companies (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			organization_id TEXT NOT NULL REFERENCES organizations (id),
 			name TEXT NOT NULL,
@@ -39,9 +47,9 @@ func initial(tx *gorm.DB, d Dialect) error {
 			created_at {ts} NOT NULL,
 			modified_at {ts} NOT NULL,
 			UNIQUE (organization_id, id))`,
-		// At most one agency company per organization (DESIGN §1).
-		`CREATE UNIQUE INDEX companies_one_agency ON companies (organization_id) WHERE kind = 'AGENCY'`,
-		`CREATE TABLE users (
+	// At most one agency company per organization (DESIGN §1).
+	`CREATE UNIQUE INDEX companies_one_agency ON companies (organization_id) WHERE kind = 'AGENCY'`,
+	`CREATE TABLE users (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			organization_id TEXT NOT NULL REFERENCES organizations (id),
 			company_id TEXT NOT NULL,
@@ -59,27 +67,27 @@ func initial(tx *gorm.DB, d Dialect) error {
 			modified_at {ts} NOT NULL,
 			UNIQUE (organization_id, id),
 			FOREIGN KEY (organization_id, company_id) REFERENCES companies (organization_id, id))`,
-		`CREATE INDEX users_company_id ON users (company_id)`,
-		`CREATE INDEX users_invited_by_id ON users (invited_by_id)`,
-		`CREATE TABLE tokens (
+	`CREATE INDEX users_company_id ON users (company_id)`,
+	`CREATE INDEX users_invited_by_id ON users (invited_by_id)`,
+	`CREATE TABLE tokens (
 			hash TEXT PRIMARY KEY,
 			user_id TEXT NOT NULL REFERENCES users (id),
 			created_at {ts} NOT NULL,
 			revoked_at {ts})`,
-		`CREATE INDEX tokens_user_id ON tokens (user_id)`,
-		`CREATE TABLE projects (
+	`CREATE INDEX tokens_user_id ON tokens (user_id)`,
+	`CREATE TABLE projects (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			organization_id TEXT NOT NULL REFERENCES organizations (id),
 			name TEXT NOT NULL,
 			created_at {ts} NOT NULL,
 			modified_at {ts} NOT NULL,
 			UNIQUE (organization_id, id))`,
-		`CREATE TABLE project_members (
+	`CREATE TABLE project_members (
 			project_id TEXT NOT NULL REFERENCES projects (id),
 			user_id TEXT NOT NULL REFERENCES users (id),
 			PRIMARY KEY (project_id, user_id))`,
-		`CREATE INDEX project_members_user_id ON project_members (user_id)`,
-		`CREATE TABLE phases (
+	`CREATE INDEX project_members_user_id ON project_members (user_id)`,
+	`CREATE TABLE phases (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			project_id TEXT NOT NULL REFERENCES projects (id),
 			name TEXT NOT NULL,
@@ -88,7 +96,7 @@ func initial(tx *gorm.DB, d Dialect) error {
 			created_at {ts} NOT NULL,
 			modified_at {ts} NOT NULL,
 			UNIQUE (project_id, id))`,
-		`CREATE TABLE events (
+	`CREATE TABLE events (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			organization_id TEXT NOT NULL REFERENCES organizations (id),
 			name TEXT NOT NULL,
@@ -98,9 +106,9 @@ func initial(tx *gorm.DB, d Dialect) error {
 			message TEXT,
 			data {json},
 			timestamp {ts} NOT NULL)`,
-		`CREATE INDEX events_entity ON events (entity_id, timestamp, id)`,
-		`CREATE INDEX events_actor_id ON events (actor_id)`,
-		`CREATE TABLE tasks (
+	`CREATE INDEX events_entity ON events (entity_id, timestamp, id)`,
+	`CREATE INDEX events_actor_id ON events (actor_id)`,
+	`CREATE TABLE tasks (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			organization_id TEXT NOT NULL REFERENCES organizations (id),
 			project_id TEXT NOT NULL,
@@ -121,19 +129,19 @@ func initial(tx *gorm.DB, d Dialect) error {
 			modified_at {ts} NOT NULL,
 			FOREIGN KEY (organization_id, project_id) REFERENCES projects (organization_id, id),
 			FOREIGN KEY (project_id, phase_id) REFERENCES phases (project_id, id))`,
-		`CREATE INDEX tasks_organization_id ON tasks (organization_id, id)`,
-		`CREATE INDEX tasks_project_id ON tasks (project_id, id)`,
-		`CREATE INDEX tasks_phase_id ON tasks (phase_id, id)`,
-		`CREATE INDEX tasks_status ON tasks (organization_id, status, id)`,
-		`CREATE INDEX tasks_type ON tasks (organization_id, type, id)`,
-		`CREATE INDEX tasks_trigger_event_id ON tasks (trigger_event_id)`,
-		`CREATE TABLE task_assignees (
+	`CREATE INDEX tasks_organization_id ON tasks (organization_id, id)`,
+	`CREATE INDEX tasks_project_id ON tasks (project_id, id)`,
+	`CREATE INDEX tasks_phase_id ON tasks (phase_id, id)`,
+	`CREATE INDEX tasks_status ON tasks (organization_id, status, id)`,
+	`CREATE INDEX tasks_type ON tasks (organization_id, type, id)`,
+	`CREATE INDEX tasks_trigger_event_id ON tasks (trigger_event_id)`,
+	`CREATE TABLE task_assignees (
 			task_id TEXT NOT NULL REFERENCES tasks (id),
 			user_id TEXT NOT NULL REFERENCES users (id),
 			assigned_at {ts} NOT NULL,
 			PRIMARY KEY (task_id, user_id))`,
-		`CREATE INDEX task_assignees_user_id ON task_assignees (user_id, task_id)`,
-		`CREATE TABLE task_data (
+	`CREATE INDEX task_assignees_user_id ON task_assignees (user_id, task_id)`,
+	`CREATE TABLE task_data (
 			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
 			task_id TEXT NOT NULL REFERENCES tasks (id),
 			source TEXT NOT NULL CHECK (source IN ('EMAIL')),
@@ -141,12 +149,7 @@ func initial(tx *gorm.DB, d Dialect) error {
 			data {json},
 			created_at {ts} NOT NULL,
 			modified_at {ts} NOT NULL)`,
-		`CREATE INDEX task_data_task_id ON task_data (task_id, id)`,
-	}
-	for i, s := range stmts {
-		stmts[i] = ddl(d, s)
-	}
-	return execAll(tx, stmts...)
+	`CREATE INDEX task_data_task_id ON task_data (task_id, id)`,
 }
 
 // taskPagesByOrganization serves a page of a project's (or a phase's) tasks from one index range:

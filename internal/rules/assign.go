@@ -92,56 +92,33 @@ func unique(ids []model.UserID) []model.UserID {
 
 // SetTaskAssignee makes a task's assignees exactly the given user, or nobody when assignee is nil
 // (the first seed document).
-func (s *Service) SetTaskAssignee(ctx context.Context, v *model.Viewer, taskID string, assignee *string) (*Changed, error) {
-	tid, err := model.ParseTaskID(taskID)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) SetTaskAssignee(ctx context.Context, v *model.Viewer, task model.TaskID, assignee *model.UserID) (*Changed, error) {
 	var next []model.UserID
 	if assignee != nil {
-		uid, err := model.ParseUserID(*assignee)
-		if err != nil {
-			return nil, err
-		}
-		next = []model.UserID{uid}
+		next = []model.UserID{*assignee}
 	}
-	return s.change(ctx, v, tid, next, func([]model.UserID) []model.UserID { return next })
+	return s.change(ctx, v, task, next, func([]model.UserID) []model.UserID { return next })
 }
 
 // AssignUsers adds every listed user to a task's assignees and keeps those already assigned (the
-// second seed document's POST). Repeats and users already assigned change nothing.
-func (s *Service) AssignUsers(ctx context.Context, v *model.Viewer, taskID string, userIDs []string) (*Changed, error) {
-	tid, err := model.ParseTaskID(taskID)
-	if err != nil {
-		return nil, err
+// second seed document's POST). Repeats and users already assigned change nothing; the list holds
+// 1 to MaxUserIDs ids, repeats counted.
+func (s *Service) AssignUsers(ctx context.Context, v *model.Viewer, task model.TaskID, users []model.UserID) (*Changed, error) {
+	if len(users) < 1 || len(users) > MaxUserIDs {
+		return nil, badInput("userIds must hold 1 to %d ids, got %d", MaxUserIDs, len(users))
 	}
-	if len(userIDs) < 1 || len(userIDs) > MaxUserIDs {
-		return nil, badInput("userIds must hold 1 to %d ids, got %d", MaxUserIDs, len(userIDs))
-	}
-	uids, err := model.ParseUserIDs(userIDs)
-	if err != nil {
-		return nil, err
-	}
-	candidates := unique(uids)
-	return s.change(ctx, v, tid, candidates, func(old []model.UserID) []model.UserID {
+	candidates := unique(users)
+	return s.change(ctx, v, task, candidates, func(old []model.UserID) []model.UserID {
 		return unique(append(slices.Clone(old), candidates...))
 	})
 }
 
 // UnassignUser removes one user from a task's assignees (the second seed document's DELETE). A user
 // that exists but is not assigned changes nothing; an unknown user is not found.
-func (s *Service) UnassignUser(ctx context.Context, v *model.Viewer, taskID, userID string) (*Changed, error) {
-	tid, err := model.ParseTaskID(taskID)
-	if err != nil {
-		return nil, err
-	}
-	uid, err := model.ParseUserID(userID)
-	if err != nil {
-		return nil, err
-	}
-	return s.change(ctx, v, tid, nil, func(old []model.UserID) []model.UserID {
-		return slices.DeleteFunc(slices.Clone(old), func(id model.UserID) bool { return id == uid })
-	}, uid)
+func (s *Service) UnassignUser(ctx context.Context, v *model.Viewer, task model.TaskID, user model.UserID) (*Changed, error) {
+	return s.change(ctx, v, task, nil, func(old []model.UserID) []model.UserID {
+		return slices.DeleteFunc(slices.Clone(old), func(id model.UserID) bool { return id == user })
+	}, user)
 }
 
 // change is the one transaction behind the three mutations: lock the visible task (else not
@@ -174,7 +151,7 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.Task
 		if vs := violations(t.Phase.Internal, candidates, facts); len(vs) > 0 {
 			return &ViolationError{Violations: vs}
 		}
-		assigned, err := tx.AssigneesOf(ctx, []model.TaskID{t.ID})
+		assigned, err := tx.AssigneesOf(ctx, sc, []model.TaskID{t.ID})
 		if err != nil {
 			return err
 		}

@@ -57,19 +57,12 @@ func (s *Service) TaskDataByID(ctx context.Context, v *model.Viewer, ids []model
 
 // AssigneesOf returns the assignees of each visible task among ids, in assignment order.
 func (s *Service) AssigneesOf(ctx context.Context, v *model.Viewer, ids []model.TaskID) (map[model.TaskID][]*model.User, error) {
-	// The tasks reached the caller through a visible parent; the store reads only their rows.
-	if _, err := scope(v); err != nil {
-		return nil, err
-	}
-	return s.store.AssigneesOf(ctx, ids)
+	return scoped(ctx, v, ids, s.store.AssigneesOf)
 }
 
-// TaskDataOf returns the data entries of each task among ids.
+// TaskDataOf returns the data entries of each visible task among ids.
 func (s *Service) TaskDataOf(ctx context.Context, v *model.Viewer, ids []model.TaskID) (map[model.TaskID][]*model.TaskData, error) {
-	if _, err := scope(v); err != nil {
-		return nil, err
-	}
-	return s.store.TaskDataOf(ctx, ids)
+	return scoped(ctx, v, ids, s.store.TaskDataOf)
 }
 
 // scoped runs a batch read of the store in the viewer's scope.

@@ -10,14 +10,13 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
-// The kinds of failure a client can be told about. Anything else is internal.
+// The kinds of failure a client can be told about, besides auth.ErrUnauthenticated (no viewer)
+// and model.ErrBadInput (malformed input, found wherever it is parsed). Anything else is internal.
 var (
 	// ErrForbidden: the viewer's access is not approved.
 	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound: the thing does not exist or the viewer cannot see it; the two are never told apart.
 	ErrNotFound = errors.New("not found")
-	// ErrBadInput: the input is malformed; it reveals nothing about stored data.
-	ErrBadInput = errors.New("bad input")
 )
 
 // Unavailable tells whether err means that the database could not do the work now, though it may
@@ -25,17 +24,7 @@ var (
 // past its timeout, or the operation's deadline passed.
 func Unavailable(err error) bool { return store.Unavailable(err) }
 
-// InputError is bad input with a message fit for the client.
-type InputError struct{ Msg string }
-
-func (e *InputError) Error() string { return e.Msg }
-
-// Is makes errors.Is(err, ErrBadInput) hold.
-func (e *InputError) Is(target error) bool { return target == ErrBadInput }
-
-func badInput(format string, args ...any) error {
-	return &InputError{Msg: fmt.Sprintf(format, args...)}
-}
+func badInput(format string, args ...any) error { return model.BadInput(format, args...) }
 
 // NotFoundError says what was not found, for the client.
 type NotFoundError struct {

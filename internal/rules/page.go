@@ -34,9 +34,12 @@ type Page[T any] struct {
 	HasPrevious bool
 	// Position is where each item stands, for its cursor.
 	Position func(*T) Position
-	// Count counts the items of every page; it runs only when asked.
-	Count model.Counter
+	count    func(context.Context) (int, error)
 }
+
+// Count counts the items of every page of the list, as the viewer sees them: a statement of its
+// own, run only when asked (totalCount).
+func (p *Page[T]) Count(ctx context.Context) (int, error) { return p.count(ctx) }
 
 func storePage(a PageArgs) (store.Page, error) {
 	first := DefaultPageSize
@@ -53,8 +56,8 @@ func storePage(a PageArgs) (store.Page, error) {
 	return p, nil
 }
 
-func page[T any](l store.List[T], a PageArgs, pos func(*T) Position, count model.Counter) *Page[T] {
-	return &Page[T]{Items: l.Items, HasNext: l.HasNext, HasPrevious: a.After != nil, Position: pos, Count: count}
+func page[T any](l store.List[T], a PageArgs, pos func(*T) Position, count func(context.Context) (int, error)) *Page[T] {
+	return &Page[T]{Items: l.Items, HasNext: l.HasNext, HasPrevious: a.After != nil, Position: pos, count: count}
 }
 
 // list reads one page of a list the viewer sees, and counts its items when asked.

@@ -2,12 +2,16 @@ package rules
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
 )
+
+// The reads of DESIGN §4. Each takes the viewer and ids, and reads through the viewer's scope
+// (visibility.go): an id the viewer cannot see reads as not found, or as nothing in a list.
 
 // Viewer returns the viewer itself.
 func (s *Service) Viewer(_ context.Context, v *model.Viewer) (*model.User, error) {
@@ -29,76 +33,48 @@ func one[K ~string, T any](m map[K]*T, err error, what string, id K) (*T, error)
 }
 
 // Task returns a visible task, or not found.
-func (s *Service) Task(ctx context.Context, v *model.Viewer, id string) (*model.Task, error) {
-	tid, err := model.ParseTaskID(id)
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.TasksByID(ctx, v, []model.TaskID{tid})
-	return one(m, err, "task", tid)
+func (s *Service) Task(ctx context.Context, v *model.Viewer, id model.TaskID) (*model.Task, error) {
+	m, err := s.TasksByID(ctx, v, []model.TaskID{id})
+	return one(m, err, "task", id)
 }
+
+// TaskFilter narrows a task list (DESIGN §4 TaskFilter), its ids parsed. A repeated status or
+// type changes nothing.
+type TaskFilter = store.TaskFilter
 
 // Tasks lists the visible tasks that pass the filter, oldest first.
-func (s *Service) Tasks(ctx context.Context, v *model.Viewer, f *model.TaskFilter, a PageArgs) (*Page[model.Task], error) {
-	sf, err := taskFilter(f)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) Tasks(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs) (*Page[model.Task], error) {
+	// Without repeats a list of statuses or types is as short as its enum.
+	f.Statuses, f.Types = distinct(f.Statuses), distinct(f.Types)
 	return list(v, a, func(t *model.Task) Position { return byID(t.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.Task], error) {
-			return s.store.Tasks(ctx, sc, sf, p)
+			return s.store.Tasks(ctx, sc, f, p)
 		},
-		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountTasks(ctx, sc, sf) })
+		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountTasks(ctx, sc, f) })
 }
 
-// ProjectTasks lists a visible project's visible tasks that pass the filter.
-func (s *Service) ProjectTasks(ctx context.Context, v *model.Viewer, project *model.Project, f *model.TaskFilter, a PageArgs) (*Page[model.Task], error) {
-	pf := model.TaskFilter{}
-	if f != nil {
-		pf = *f
-	}
-	id := string(project.ID)
-	if pf.ProjectID != nil && *pf.ProjectID != id {
+// ProjectTasks lists the visible tasks of a project that pass the filter: none when the project
+// is not visible.
+func (s *Service) ProjectTasks(ctx context.Context, v *model.Viewer, project model.ProjectID, f TaskFilter, a PageArgs) (*Page[model.Task], error) {
+	if f.ProjectID != nil && *f.ProjectID != project {
 		// A task is in one project: filtering a project's tasks by another project finds none.
-		if _, err := taskFilter(&pf); err != nil {
+		if _, err := scope(v); err != nil {
 			return nil, err
 		}
 		if _, err := storePage(a); err != nil {
 			return nil, err
 		}
-		return &Page[model.Task]{Count: func(context.Context) (int, error) { return 0, nil }}, nil
+		return &Page[model.Task]{count: func(context.Context) (int, error) { return 0, nil }}, nil
 	}
-	pf.ProjectID = &id
-	return s.Tasks(ctx, v, &pf, a)
-}
-
-func taskFilter(f *model.TaskFilter) (store.TaskFilter, error) {
-	var sf store.TaskFilter
-	if f == nil {
-		return sf, nil
-	}
-	var err error
-	if sf.ProjectID, err = optional(f.ProjectID, model.ParseProjectID); err != nil {
-		return sf, err
-	}
-	if sf.PhaseID, err = optional(f.PhaseID, model.ParsePhaseID); err != nil {
-		return sf, err
-	}
-	if sf.AssigneeID, err = optional(f.AssigneeID, model.ParseUserID); err != nil {
-		return sf, err
-	}
-	// A repeated value changes nothing; without repeats a list is as short as its enum.
-	sf.Statuses, sf.Types, sf.Unassigned = distinct(f.Status), distinct(f.Type), f.Unassigned
-	return sf, nil
+	f.ProjectID = &project
+	return s.Tasks(ctx, v, f, a)
 }
 
 // distinct returns the values without repeats, in first-seen order.
 func distinct[T comparable](values []T) []T {
-	seen := make(map[T]bool, len(values))
 	out := values[:0:0]
 	for _, v := range values {
-		if !seen[v] {
-			seen[v] = true
+		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
@@ -110,58 +86,39 @@ const MaxSearchLength = 256
 
 // searchText checks a search string: at most MaxSearchLength characters, and no NUL, which no
 // name or email holds and PostgreSQL's text cannot.
-func searchText(s *string) (string, error) {
-	if s == nil {
-		return "", nil
-	}
-	if n := utf8.RuneCountInString(*s); n > MaxSearchLength {
+func searchText(s string) (string, error) {
+	if n := utf8.RuneCountInString(s); n > MaxSearchLength {
 		return "", badInput("search must hold at most %d characters, got %d", MaxSearchLength, n)
 	}
-	if strings.ContainsRune(*s, 0) {
+	if strings.ContainsRune(s, 0) {
 		return "", badInput("search must not contain the NUL character")
 	}
-	return *s, nil
-}
-
-// optional parses an optional id.
-func optional[T any](s *string, parse func(string) (T, error)) (*T, error) {
-	if s == nil {
-		return nil, nil
-	}
-	id, err := parse(*s)
-	if err != nil {
-		return nil, err
-	}
-	return &id, nil
+	return s, nil
 }
 
 // User returns a user of the viewer's organization, or not found.
-func (s *Service) User(ctx context.Context, v *model.Viewer, id string) (*model.User, error) {
-	uid, err := model.ParseUserID(id)
+func (s *Service) User(ctx context.Context, v *model.Viewer, id model.UserID) (*model.User, error) {
+	m, err := s.UsersByID(ctx, v, []model.UserID{id})
+	return one(m, err, "user", id)
+}
+
+// UserFilter narrows a user list (DESIGN §4 UserFilter), its ids parsed.
+type UserFilter struct {
+	ProjectID *model.ProjectID
+	CompanyID *model.CompanyID
+	Kind      *model.CompanyKind
+	// Search is a case-insensitive substring of the name or the email.
+	Search string
+}
+
+// Users lists the users of the viewer's organization that pass the filter; a project filter
+// counts only a visible project's members.
+func (s *Service) Users(ctx context.Context, v *model.Viewer, f UserFilter, a PageArgs) (*Page[model.User], error) {
+	text, err := searchText(f.Search)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.UsersByID(ctx, v, []model.UserID{uid})
-	return one(m, err, "user", uid)
-}
-
-// Users lists the users of the viewer's organization that pass the filter.
-func (s *Service) Users(ctx context.Context, v *model.Viewer, f *model.UserFilter, a PageArgs) (*Page[model.User], error) {
-	var uf store.UserFilter
-	if f != nil {
-		var err error
-		if uf.ProjectID, err = optional(f.ProjectID, model.ParseProjectID); err != nil {
-			return nil, err
-		}
-		if uf.CompanyID, err = optional(f.CompanyID, model.ParseCompanyID); err != nil {
-			return nil, err
-		}
-		uf.Kind = f.Kind
-		if uf.Search, err = searchText(f.Search); err != nil {
-			return nil, err
-		}
-	}
-	return s.users(ctx, v, uf, a)
+	return s.users(ctx, v, store.UserFilter{ProjectID: f.ProjectID, CompanyID: f.CompanyID, Kind: f.Kind, Search: text}, a)
 }
 
 func (s *Service) users(ctx context.Context, v *model.Viewer, uf store.UserFilter, a PageArgs) (*Page[model.User], error) {
@@ -172,14 +129,14 @@ func (s *Service) users(ctx context.Context, v *model.Viewer, uf store.UserFilte
 		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountUsers(ctx, sc, uf) })
 }
 
-// ProjectMembers lists the members of a visible project.
-func (s *Service) ProjectMembers(ctx context.Context, v *model.Viewer, project *model.Project, a PageArgs) (*Page[model.User], error) {
-	return s.users(ctx, v, store.UserFilter{MembersOf: &project.ID}, a)
+// ProjectMembers lists the members of a project: none when the project is not visible.
+func (s *Service) ProjectMembers(ctx context.Context, v *model.Viewer, project model.ProjectID, a PageArgs) (*Page[model.User], error) {
+	return s.users(ctx, v, store.UserFilter{ProjectID: &project}, a)
 }
 
 // AssignableUsers lists the users rules 1–3 allow for a visible task: members of its project and,
 // on an internal phase, only the agency company's (what an assignee picker needs).
-func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task *model.Task, search *string, a PageArgs) (*Page[model.User], error) {
+func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task model.TaskID, search string, a PageArgs) (*Page[model.User], error) {
 	sc, err := scope(v)
 	if err != nil {
 		return nil, err
@@ -188,52 +145,59 @@ func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task *mo
 	if err != nil {
 		return nil, err
 	}
-	phases, err := s.store.PhasesByID(ctx, sc, []model.PhaseID{task.PhaseID})
-	phase, err := one(phases, err, "phase", task.PhaseID)
-	if err != nil {
+	if _, err := storePage(a); err != nil {
 		return nil, err
 	}
-	return s.users(ctx, v, store.UserFilter{MembersOf: &task.ProjectID, AgencyOnly: phase.Internal, Search: text}, a)
+	at, err := s.store.PlacementOf(ctx, sc, task)
+	if err != nil {
+		return nil, notFoundAs(err, notFound("task", string(task)))
+	}
+	return s.users(ctx, v, store.UserFilter{MembersOf: &at.ProjectID, AgencyOnly: at.Internal, Search: text}, a)
 }
 
 // Assignees lists a visible task's assignees in assignment order (the second seed document's GET).
-func (s *Service) Assignees(ctx context.Context, v *model.Viewer, taskID string) ([]*model.User, error) {
-	t, err := s.Task(ctx, v, taskID)
+func (s *Service) Assignees(ctx context.Context, v *model.Viewer, task model.TaskID) ([]*model.User, error) {
+	if _, err := s.Task(ctx, v, task); err != nil {
+		return nil, err
+	}
+	m, err := s.AssigneesOf(ctx, v, []model.TaskID{task})
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.AssigneesOf(ctx, v, []model.TaskID{t.ID})
-	if err != nil {
-		return nil, err
-	}
-	return m[t.ID], nil
+	return m[task], nil
 }
 
-// TaskEvents lists the events of a visible task, oldest first.
-func (s *Service) TaskEvents(ctx context.Context, v *model.Viewer, task *model.Task, a PageArgs) (*Page[model.Event], error) {
-	if _, err := scope(v); err != nil {
+// Primary is the primary assignee of a task whose assignees, in assignment order, are given: the
+// first of them, or nobody (DESIGN §1: the first document's single assignee).
+func Primary(assignees []*model.User) *model.User {
+	if len(assignees) == 0 {
+		return nil
+	}
+	return assignees[0]
+}
+
+// TaskEvents lists the events of a visible task, oldest first: none when the task is not visible.
+func (s *Service) TaskEvents(ctx context.Context, v *model.Viewer, task model.TaskID, a PageArgs) (*Page[model.Event], error) {
+	sc, err := scope(v)
+	if err != nil {
 		return nil, err
 	}
 	p, err := storePage(a)
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.store.EventsOf(ctx, task, p)
+	l, err := s.store.EventsOf(ctx, sc, task, p)
 	if err != nil {
 		return nil, err
 	}
 	pos := func(e *model.Event) Position { return Position{ID: string(e.ID), Time: e.Timestamp} }
-	return page(l, a, pos, func(ctx context.Context) (int, error) { return s.store.CountEventsOf(ctx, task) }), nil
+	return page(l, a, pos, func(ctx context.Context) (int, error) { return s.store.CountEventsOf(ctx, sc, task) }), nil
 }
 
 // Project returns a visible project, or not found.
-func (s *Service) Project(ctx context.Context, v *model.Viewer, id string) (*model.Project, error) {
-	pid, err := model.ParseProjectID(id)
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.ProjectsByID(ctx, v, []model.ProjectID{pid})
-	return one(m, err, "project", pid)
+func (s *Service) Project(ctx context.Context, v *model.Viewer, id model.ProjectID) (*model.Project, error) {
+	m, err := s.ProjectsByID(ctx, v, []model.ProjectID{id})
+	return one(m, err, "project", id)
 }
 
 // Projects lists the visible projects.
@@ -246,16 +210,12 @@ func (s *Service) Projects(ctx context.Context, v *model.Viewer, a PageArgs) (*P
 }
 
 // Node returns the visible object with this id, whatever its type (the prefix tells).
-func (s *Service) Node(ctx context.Context, v *model.Viewer, id string) (model.Node, error) {
-	prefix, ok := model.PrefixOf(id)
-	if !ok {
-		return nil, badInput("%q is not a well-formed id", id)
-	}
+func (s *Service) Node(ctx context.Context, v *model.Viewer, id model.NodeID) (model.Node, error) {
 	var (
 		n   model.Node
 		err error
 	)
-	switch prefix {
+	switch id.Prefix() {
 	case model.PrefixOrganization:
 		n, err = node(s.OrganizationsByID(ctx, v, []model.OrganizationID{model.OrganizationID(id)}))
 	case model.PrefixCompany:
@@ -272,11 +232,9 @@ func (s *Service) Node(ctx context.Context, v *model.Viewer, id string) (model.N
 		n, err = node(s.EventsByID(ctx, v, []model.EventID{model.EventID(id)}))
 	case model.PrefixTaskData:
 		n, err = node(s.TaskDataByID(ctx, v, []model.TaskDataID{model.TaskDataID(id)}))
-	default:
-		return nil, badInput("%q is not the id of a known type", id)
 	}
 	if err == nil && n == nil {
-		err = notFound("node", id)
+		err = notFound("node", string(id))
 	}
 	return n, err
 }

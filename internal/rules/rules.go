@@ -1,7 +1,8 @@
-// Package rules is where taskql's rules live (DESIGN §2 who sees what, §3 who may be assigned and
-// what the three assignment mutations mean). It knows nothing of GraphQL or HTTP: every use case
-// takes a context, the viewer and the caller's ids, runs in one transaction, and returns the typed
-// errors of errors.go.
+// Package rules is where taskql's rules live, one file each: who sees what (DESIGN §2,
+// visibility.go), who may be assigned and what the three assignment mutations mean (§3,
+// assign.go), the reads and their pages (§4, read.go, batch.go, page.go). It knows nothing of
+// GraphQL or HTTP: every use case takes a context, the viewer and typed ids parsed by the adapter,
+// and returns the errors of errors.go.
 package rules
 
 import (
@@ -61,24 +62,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*model.Viewer
 		return nil, notFoundAs(err, auth.ErrUnauthenticated)
 	}
 	return &model.Viewer{User: &v.User, CompanyKind: v.CompanyKind}, nil
-}
-
-// scope is what the viewer sees (DESIGN §2): its organization only; every project when it is an
-// org admin, else the projects it is a member of, without internal phases for a client company's
-// member. An unapproved viewer sees nothing (FORBIDDEN on everything).
-func scope(v *model.Viewer) (store.Scope, error) {
-	switch {
-	case v == nil || v.User == nil:
-		return store.Scope{}, auth.ErrUnauthenticated
-	case !v.IsAccessApproved:
-		return store.Scope{}, ErrForbidden
-	}
-	sc := store.Scope{OrganizationID: v.OrganizationID}
-	if !v.IsOrgAdmin {
-		sc.MemberOf = v.ID
-		sc.HideInternal = v.CompanyKind != model.CompanyKindAgency
-	}
-	return sc, nil
 }
 
 // Ready tells whether the database answers a read of the busiest table (/readyz).

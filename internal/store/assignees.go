@@ -11,16 +11,18 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
-// AssigneesOf returns each task's assignees in the order they were assigned, then by user id
-// (DESIGN §1), in one query whatever the number of tasks. The tasks must be visible.
-func (s *Store) AssigneesOf(ctx context.Context, tasks []model.TaskID) (map[model.TaskID][]*model.User, error) {
+// AssigneesOf returns the assignees of each visible task among ids, in the order they were
+// assigned, then by user id (DESIGN §1), in one query whatever the number of tasks.
+func (s *Store) AssigneesOf(ctx context.Context, sc Scope, tasks []model.TaskID) (map[model.TaskID][]*model.User, error) {
 	var rows []*struct {
 		AssigneeTaskID model.TaskID
 		model.User     `gorm:"embedded"`
 	}
+	cond, args := sc.visibleTask("at")
 	err := s.q(ctx).Table("task_assignees").
 		Select("task_assignees.task_id AS assignee_task_id, users.*").
 		Joins("JOIN users ON users.id = task_assignees.user_id").
+		Joins("JOIN tasks at ON at.id = task_assignees.task_id AND "+cond, args...).
 		Where("task_assignees.task_id IN ?", tasks).
 		Order("task_assignees.task_id, task_assignees.assigned_at, task_assignees.user_id").
 		Find(&rows).Error

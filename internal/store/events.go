@@ -20,28 +20,31 @@ func (s *Store) events(ctx context.Context, sc Scope) *gorm.DB {
 			append(append([]any{}, args...), args...)...)
 }
 
-// eventsOf are the events about one task: its organization's events whose entityId is the task.
-func (s *Store) eventsOf(ctx context.Context, task *model.Task) *gorm.DB {
+// eventsOf are the events about one visible task: those whose entityId is the task.
+func (s *Store) eventsOf(ctx context.Context, sc Scope, task model.TaskID) *gorm.DB {
+	cond, args := sc.visibleTask("et")
 	return s.q(ctx).Model(&model.Event{}).
-		Where("events.organization_id = ? AND events.entity_id = ?", task.OrganizationID, task.ID)
+		Where("events.organization_id = ? AND events.entity_id = ?", sc.OrganizationID, task).
+		Where("EXISTS (SELECT 1 FROM tasks et WHERE et.id = events.entity_id AND "+cond+")", args...)
 }
 
-// EventsOf lists the events about one task, oldest first. The task must be visible.
-func (s *Store) EventsOf(ctx context.Context, task *model.Task, p Page) (List[model.Event], error) {
-	q := s.eventsOf(ctx, task)
+// EventsOf lists the events about a visible task, oldest first; none for a task the scope does
+// not see.
+func (s *Store) EventsOf(ctx context.Context, sc Scope, task model.TaskID, p Page) (List[model.Event], error) {
+	q := s.eventsOf(ctx, sc, task)
 	if p.AfterID != "" {
 		q = q.Where("(events.timestamp > ? OR (events.timestamp = ? AND events.id > ?))", p.AfterTime, p.AfterTime, p.AfterID)
 	}
 	l, err := fetchPage[model.Event](q.Order("events.timestamp, events.id"), p)
 	if err != nil {
-		return l, fmt.Errorf("events of task %s: %w", task.ID, err)
+		return l, fmt.Errorf("events of task %s: %w", task, err)
 	}
 	return l, nil
 }
 
-// CountEventsOf counts the events about one task.
-func (s *Store) CountEventsOf(ctx context.Context, task *model.Task) (int, error) {
-	n, err := count(ctx, s.eventsOf(ctx, task))
+// CountEventsOf counts the events about a visible task.
+func (s *Store) CountEventsOf(ctx context.Context, sc Scope, task model.TaskID) (int, error) {
+	n, err := count(ctx, s.eventsOf(ctx, sc, task))
 	if err != nil {
 		return 0, fmt.Errorf("count events: %w", err)
 	}
@@ -57,10 +60,14 @@ func (s *Store) EventsByID(ctx context.Context, sc Scope, ids []model.EventID) (
 	return byKey(rows, func(e *model.Event) model.EventID { return e.ID }), nil
 }
 
-// TaskDataOf returns the data entries of each task, by id. The tasks must be visible.
-func (s *Store) TaskDataOf(ctx context.Context, tasks []model.TaskID) (map[model.TaskID][]*model.TaskData, error) {
+// TaskDataOf returns the data entries of each visible task among ids, by id.
+func (s *Store) TaskDataOf(ctx context.Context, sc Scope, tasks []model.TaskID) (map[model.TaskID][]*model.TaskData, error) {
+	cond, args := sc.visibleTask("dt")
 	var rows []*model.TaskData
-	if err := s.q(ctx).Where("task_id IN ?", tasks).Order("task_id, id").Find(&rows).Error; err != nil {
+	err := s.q(ctx).Where("task_id IN ?", tasks).
+		Where("EXISTS (SELECT 1 FROM tasks dt WHERE dt.id = task_data.task_id AND "+cond+")", args...).
+		Order("task_id, id").Find(&rows).Error
+	if err != nil {
 		return nil, fmt.Errorf("task data: %w", err)
 	}
 	return groupBy(rows, func(d *model.TaskData) model.TaskID { return d.TaskID }), nil

@@ -8,7 +8,8 @@ import (
 )
 
 // StatementCounter counts the SQL statements run on behalf of one context: tests assert with it
-// that a request runs a constant number of statements, whatever its page size.
+// that a request runs a constant number of statements, whatever its page size. It counts only on a
+// store opened WithStatementCounting.
 type StatementCounter struct{ n atomic.Int64 }
 
 // Count is the number of statements counted so far.

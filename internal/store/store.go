@@ -55,10 +55,17 @@ var DefaultTimeouts = Timeouts{Statement: 5 * time.Second, Lock: 3 * time.Second
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ timeouts Timeouts }
+type options struct {
+	timeouts Timeouts
+	counting bool
+}
 
 // WithTimeouts sets the statement and lock timeouts; zero leaves one unbounded.
 func WithTimeouts(t Timeouts) Option { return func(o *options) { o.timeouts = t } }
+
+// WithStatementCounting makes CountStatements count: tests and benchmarks assert with it how many
+// statements a request runs. A serving process leaves it off and pays nothing for it.
+func WithStatementCounting() Option { return func(o *options) { o.counting = true } }
 
 // DefaultSQLitePath is the embedded database file used when DATABASE_URL is empty.
 const DefaultSQLitePath = "taskql.db"
@@ -98,8 +105,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if err := registerStatementCounter(db); err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+	if o.counting {
+		if err := registerStatementCounter(db); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
 	}
 	if err := registerHealth(db, &health{}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -79,6 +79,28 @@ func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID) (ma
 	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
 }
 
+// Placement is where a task stands: its project, and whether its phase is internal (what rules
+// 2 and 3 need to know of it).
+type Placement struct {
+	ProjectID model.ProjectID
+	Internal  bool
+}
+
+// PlacementOf returns where a visible task stands, or ErrNotFound.
+func (s *Store) PlacementOf(ctx context.Context, sc Scope, id model.TaskID) (Placement, error) {
+	var p Placement
+	cond, args := sc.visibleTask("tasks")
+	err := s.q(ctx).Table("tasks").
+		Select("tasks.project_id AS project_id, phases.internal AS internal").
+		Joins("JOIN phases ON phases.id = tasks.phase_id").
+		Where("tasks.id = ?", id).Where(cond, args...).
+		Take(&p).Error
+	if err != nil {
+		return p, fmt.Errorf("placement of task %s: %w", id, translate(err))
+	}
+	return p, nil
+}
+
 // LockedTask is a task held under its row lock, with its phase (rule 3 needs to know whether it
 // is internal) and its project, read in the same statement.
 type LockedTask struct {

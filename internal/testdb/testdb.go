@@ -47,7 +47,7 @@ func Postgres(t testing.TB) *store.Store {
 // open opens a store on url and closes it when the test ends.
 func open(t testing.TB, url string) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.Context(), url)
+	st, err := store.Open(t.Context(), url, store.WithStatementCounting())
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
