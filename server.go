@@ -222,8 +222,9 @@ func readTrustedDocuments(path string) (*graph.TrustedDocuments, error) {
 	return docs, nil
 }
 
-// demo loads the demo world into an empty database and prints the demo tokens that still work.
-// It returns the org admin's token to pre-fill the playground, or "" when there is none.
+// demo loads the demo world into an empty database and prints the demo tokens that still work
+// (`token revoke` may have revoked some since). It returns the first of them, the org admin's
+// unless it was revoked, to pre-fill the playground, or "" when none works.
 func demo(ctx context.Context, st *store.Store, svc *rules.Service, out io.Writer) (string, error) {
 	w := seed.Demo()
 	empty, err := seed.Empty(ctx, st)
@@ -236,21 +237,47 @@ func demo(ctx context.Context, st *store.Store, svc *rules.Service, out io.Write
 		}
 		fmt.Fprintln(out, "taskql: loaded the demo world into the empty database")
 	}
-	var first string
+	var working []demoToken
 	for _, t := range w.Tokens {
 		v, err := svc.Authenticate(ctx, t.Token)
 		if err != nil {
 			continue
 		}
-		if first == "" {
-			first = t.Token
-			fmt.Fprintln(out, "taskql: demo tokens (send as Authorization: Bearer <token>):")
-		}
-		fmt.Fprintf(out, "  %-28s %s %s (%s)\n", t.Token, v.ID, v.Name(), describe(v))
+		working = append(working, demoToken{token: t.Token, user: string(v.ID), about: fmt.Sprintf("%s (%s)", v.Name(), describe(v))})
 	}
-	return first, nil
+	printDemoTokens(out, working)
+	if len(working) == 0 {
+		return "", nil
+	}
+	return working[0].token, nil
 }
 
+// demoToken is a line of printDemoTokens.
+type demoToken struct {
+	token string
+	user  string
+	about string // who the user is, or "" to print the user's id alone
+}
+
+// printDemoTokens prints tokens under a header that says how to send them, one a line, the
+// token padded so that the users line up; nothing when there are none. Both serve and
+// `seed --demo` print the demo tokens with it, since the database keeps only their hashes.
+func printDemoTokens(out io.Writer, tokens []demoToken) {
+	if len(tokens) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "taskql: demo tokens (send as Authorization: Bearer <token>):")
+	for _, t := range tokens {
+		line := fmt.Sprintf("  %-28s %s", t.token, t.user)
+		if t.about != "" {
+			line += " " + t.about
+		}
+		fmt.Fprintln(out, line)
+	}
+}
+
+// describe says what kind of user a viewer is, for the line of its demo token: its company's
+// kind, and whether it is an org admin or not approved.
 func describe(v *model.Viewer) string {
 	s := string(v.CompanyKind)
 	if v.IsOrgAdmin {
@@ -311,9 +338,11 @@ func seedCmd(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "taskql: loaded %d organization(s), %d user(s), %d project(s), %d task(s)\n",
 		len(w.Organizations), len(w.Users), len(w.Projects), len(w.Tasks))
 	if *useDemo {
+		tokens := make([]demoToken, 0, len(w.Tokens))
 		for _, t := range w.Tokens {
-			fmt.Fprintf(out, "  %-28s %s\n", t.Token, t.UserID)
+			tokens = append(tokens, demoToken{token: t.Token, user: t.UserID})
 		}
+		printDemoTokens(out, tokens)
 	}
 	return nil
 }
