@@ -135,6 +135,8 @@ func parseServe(args []string) (config, error) {
 	return c, nil
 }
 
+// serve serves the API until ctx is done (SIGINT, SIGTERM), then drains: /readyz turns 503 and
+// the requests under way have 10 s to finish.
 func serve(ctx context.Context, args []string, out io.Writer) error {
 	c, err := parseServe(args)
 	if err != nil {
@@ -149,18 +151,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		// of the CPU and keeps the process near 80 MB under load (docs/PERFORMANCE.md).
 		debug.SetGCPercent(200)
 	}
-	opts := graph.Options{
-		Production:    c.production,
-		Limits:        c.limits,
-		MaxInFlight:   c.maxInFlight,
-		CORSOrigins:   strings.FieldsFunc(c.cors, func(r rune) bool { return r == ',' || r == ' ' }),
-		RatePerSecond: c.ratePerSecond,
-		RateBurst:     c.rateBurst,
-	}
-	if c.trustedDocsPath != "" {
-		if opts.TrustedDocuments, err = readTrustedDocuments(c.trustedDocsPath); err != nil {
-			return err
-		}
+	opts, err := c.graphOptions()
+	if err != nil {
+		return err
 	}
 	st, err := open(ctx, store.WithTimeouts(c.timeouts))
 	if err != nil {
@@ -178,22 +171,55 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	api := graph.NewServer(svc, opts)
+	c.announce(out, ln.Addr())
+	return serveHTTP(ctx, ln, api)
+}
+
+// graphOptions are the handler's options of the configuration. It reads the trusted documents,
+// so a bad file stops serve before it opens the database.
+func (c config) graphOptions() (graph.Options, error) {
+	opts := graph.Options{
+		Production:    c.production,
+		Limits:        c.limits,
+		MaxInFlight:   c.maxInFlight,
+		CORSOrigins:   strings.FieldsFunc(c.cors, func(r rune) bool { return r == ',' || r == ' ' }),
+		RatePerSecond: c.ratePerSecond,
+		RateBurst:     c.rateBurst,
+	}
+	if c.trustedDocsPath != "" {
+		docs, err := readTrustedDocuments(c.trustedDocsPath)
+		if err != nil {
+			return opts, err
+		}
+		opts.TrustedDocuments = docs
+	}
+	return opts, nil
+}
+
+// announce logs the configuration served and prints where to find the server: the playground
+// and the API in development, the API alone in production, which has no playground.
+func (c config) announce(out io.Writer, addr net.Addr) {
+	mode := "development"
+	if c.production {
+		mode = "production"
+	}
+	slog.Info("serving", "mode", mode, "addr", addr.String(), "limits", fmt.Sprintf("%+v", c.limits), "rate_per_second", c.ratePerSecond)
+	if !c.production {
+		fmt.Fprintf(out, "taskql: playground at http://%s/ , API at http://%s/query\n", hostPort(addr), hostPort(addr))
+	} else {
+		fmt.Fprintf(out, "taskql: API at http://%s/query\n", hostPort(addr))
+	}
+}
+
+// serveHTTP serves api on ln until ctx is done, then drains it and shuts the server down,
+// giving the requests under way 10 s to finish. The timeouts bound what a slow client holds.
+func serveHTTP(ctx context.Context, ln net.Listener, api *graph.Server) error {
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-	}
-	mode := "development"
-	if c.production {
-		mode = "production"
-	}
-	slog.Info("serving", "mode", mode, "addr", ln.Addr().String(), "limits", fmt.Sprintf("%+v", c.limits), "rate_per_second", c.ratePerSecond)
-	if !c.production {
-		fmt.Fprintf(out, "taskql: playground at http://%s/ , API at http://%s/query\n", hostPort(ln.Addr()), hostPort(ln.Addr()))
-	} else {
-		fmt.Fprintf(out, "taskql: API at http://%s/query\n", hostPort(ln.Addr()))
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
