@@ -1,12 +1,5 @@
 package seed
 
-import (
-	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
-)
-
 // Demo returns a small world that shows every rule of DESIGN §2 and §3 from GraphiQL, with a
 // token for each user ("demo-<first name>-token"):
 //
@@ -105,39 +98,4 @@ func Demo() *World {
 				Type: "ACTIVITY_SUMMARY_OUTREACH", AssigneeIDs: []string{"usr_hank"}},
 		},
 	}
-}
-
-// WriteTokens prints the tokens of w as a table, one line a token, with who each belongs to:
-// what `seed --demo` shows, since a token is stored only hashed and cannot be read back.
-func WriteTokens(out io.Writer, w *World) error {
-	users := make(map[string]User, len(w.Users))
-	for _, u := range w.Users {
-		users[u.ID] = u
-	}
-	kinds := make(map[string]string, len(w.Companies))
-	for _, co := range w.Companies {
-		kinds[co.ID] = strings.ToLower(co.Kind)
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tNAME\tROLE\tTOKEN")
-	for _, tk := range w.Tokens {
-		u := users[tk.UserID]
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\n", tk.UserID, u.FirstName, u.LastName, role(u, kinds[u.CompanyID]), tk.Token)
-	}
-	return tw.Flush()
-}
-
-// role describes what a user may do, for WriteTokens.
-func role(u User, companyKind string) string {
-	var parts []string
-	if companyKind != "" {
-		parts = append(parts, companyKind)
-	}
-	if u.IsOrgAdmin {
-		parts = append(parts, "org admin")
-	}
-	if u.IsAccessApproved != nil && !*u.IsAccessApproved {
-		parts = append(parts, "access not approved")
-	}
-	return strings.Join(parts, ", ")
 }
