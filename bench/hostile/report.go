@@ -14,6 +14,20 @@ import (
 	"time"
 )
 
+// result is one row of the report.
+type result struct {
+	ID      string         `json:"finding"`
+	Request string         `json:"request"`
+	Status  string         `json:"status"`
+	CPU     *float64       `json:"server_cpu_s,omitempty"`
+	PeakRSS *float64       `json:"peak_rss_mb,omitempty"`
+	Wall    *float64       `json:"wall_s,omitempty"`
+	NextOK  string         `json:"next_request_ok,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
+	Extra   map[string]any `json:"extra,omitempty"`
+}
+
+// report is the whole run: what was measured, how, and a row per finding.
 type report struct {
 	Started    time.Time `json:"started"`
 	Bin        string    `json:"bin"`
