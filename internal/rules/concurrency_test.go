@@ -55,7 +55,7 @@ func TestConcurrentAssignUsersEndWithExactlyTheUnion(t *testing.T) {
 		union = setOf(append(union, calls[i]...)...)
 	}
 	together(goroutines, func(i int) {
-		if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids(calls[i]...)); err != nil {
+		if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us(calls[i]...)); err != nil {
 			t.Errorf("call %d assigns %v: %v", i, calls[i], err)
 		}
 	})
@@ -153,7 +153,7 @@ func TestConcurrentMixedChangesEndInASerialState(t *testing.T) {
 		vs[i] = w.viewer(t, o.viewer)
 	}
 	together(goroutines, func(i int) {
-		if _, err := ops[i].kind.call(w, t, vs[i], "tsk_open", ids(ops[i].users...)...); err != nil {
+		if _, err := ops[i].kind.call(w, t, vs[i], "tsk_open", us(ops[i].users...)...); err != nil {
 			t.Errorf("%v: %v", ops[i], err)
 		}
 	})
@@ -221,7 +221,7 @@ func TestConcurrentAssignUsersNeverPassTheLimit(t *testing.T) {
 			succeeded []model.UserID
 		)
 		together(goroutines, func(i int) {
-			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids(pool[i]))
+			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us(pool[i]))
 			var ve *rules.ViolationError
 			switch {
 			case err == nil:

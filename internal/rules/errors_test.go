@@ -36,14 +36,14 @@ func TestErrorKinds(t *testing.T) {
 		{
 			name: "bad input is BAD_USER_INPUT and nothing else",
 			err:  badInput("first must be between 1 and %d, got %d", MaxPageSize, 0),
-			is:   ErrBadInput,
+			is:   model.ErrBadInput,
 			not:  []error{ErrNotFound, ErrForbidden, auth.ErrUnauthenticated},
 		},
 		{
 			name: "not found is NOT_FOUND, never FORBIDDEN: existence must not leak",
 			err:  notFound("task", "tsk_x"),
 			is:   ErrNotFound,
-			not:  []error{ErrForbidden, ErrBadInput},
+			not:  []error{ErrForbidden, model.ErrBadInput},
 		},
 	}
 	for _, tt := range tests {

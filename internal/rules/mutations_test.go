@@ -2,7 +2,6 @@ package rules_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,21 +17,21 @@ import (
 // mutation is one of the three ways to change a task's assignees, as a test calls it.
 type mutation struct {
 	name string
-	call func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error)
+	call func(w *world, t *testing.T, v *model.Viewer, taskID model.TaskID, users ...model.UserID) (*rules.Changed, error)
 }
 
 var (
-	assignUsers = mutation{"assignUsers", func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error) {
+	assignUsers = mutation{"assignUsers", func(w *world, t *testing.T, v *model.Viewer, taskID model.TaskID, users ...model.UserID) (*rules.Changed, error) {
 		return w.svc.AssignUsers(t.Context(), v, taskID, users)
 	}}
-	setTaskAssignee = mutation{"setTaskAssignee", func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error) {
-		var assignee *string
+	setTaskAssignee = mutation{"setTaskAssignee", func(w *world, t *testing.T, v *model.Viewer, taskID model.TaskID, users ...model.UserID) (*rules.Changed, error) {
+		var assignee *model.UserID
 		if len(users) > 0 {
 			assignee = &users[0]
 		}
 		return w.svc.SetTaskAssignee(t.Context(), v, taskID, assignee)
 	}}
-	unassignUser = mutation{"unassignUser", func(w *world, t *testing.T, v *model.Viewer, taskID string, users ...string) (*rules.Changed, error) {
+	unassignUser = mutation{"unassignUser", func(w *world, t *testing.T, v *model.Viewer, taskID model.TaskID, users ...model.UserID) (*rules.Changed, error) {
 		return w.svc.UnassignUser(t.Context(), v, taskID, users[0])
 	}}
 )
@@ -71,11 +70,11 @@ func TestAssignmentRules(t *testing.T) {
 		for _, m := range []mutation{assignUsers, setTaskAssignee} {
 			for _, tt := range tests {
 				t.Run(m.name+": "+tt.name, func(t *testing.T) {
-					if _, err := w.svc.SetTaskAssignee(t.Context(), w.admin(t), string(tt.task), nil); err != nil {
+					if _, err := w.svc.SetTaskAssignee(t.Context(), w.admin(t), tt.task, nil); err != nil {
 						t.Fatalf("clear the assignees: %v", err)
 					}
 					before := w.state(t, tt.task)
-					_, err := m.call(w, t, v, string(tt.task), string(tt.user))
+					_, err := m.call(w, t, v, tt.task, tt.user)
 					if tt.reason == "" {
 						if err != nil {
 							t.Fatalf("%s: %v", m.name, err)
@@ -96,7 +95,7 @@ func TestAssignUsersAddsEveryListedUserAndKeepsThoseAlreadyAssigned(t *testing.T
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		w := newWorld(t, st)
 		w.assign(t, "tsk_open", "usr_agent")
-		got, err := w.svc.AssignUsers(t.Context(), w.viewer(t, "usr_client"), "tsk_open", ids("usr_client", "usr_agent2"))
+		got, err := w.svc.AssignUsers(t.Context(), w.viewer(t, "usr_client"), "tsk_open", us("usr_client", "usr_agent2"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +114,7 @@ func TestAssignUsersRepeatsAndUsersAlreadyAssignedAreNotErrorsAndChangeNothing(t
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		w := newWorld(t, st)
 		v := w.viewer(t, "usr_agent")
-		if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids("usr_agent2", "usr_agent", "usr_agent2")); err != nil {
+		if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us("usr_agent2", "usr_agent", "usr_agent2")); err != nil {
 			t.Fatalf("repeats in one call: %v", err)
 		}
 		w.wantEvents(t, "tsk_open", changed("usr_agent", "tsk_open", us("usr_agent", "usr_agent2"), nil))
@@ -127,7 +126,7 @@ func TestAssignUsersRepeatsAndUsersAlreadyAssignedAreNotErrorsAndChangeNothing(t
 			{"usr_agent", "usr_agent2", "usr_agent", "usr_agent2"},
 			repeatID("usr_agent", rules.MaxUserIDs),
 		} {
-			got, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids(call...))
+			got, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us(call...))
 			if err != nil {
 				t.Fatalf("assign %d already assigned ids: %v", len(call), err)
 			}
@@ -149,7 +148,7 @@ func TestAssignUsersIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		w := newWorld(t, st)
-		_, err := w.svc.AssignUsers(t.Context(), w.viewer(t, "usr_agent"), "tsk_internal", ids(
+		_, err := w.svc.AssignUsers(t.Context(), w.viewer(t, "usr_agent"), "tsk_internal", us(
 			ghost, "usr_outsider", "usr_agent", "usr_client", "usr_bob", "usr_clientout", "usr_agent2", ghost, "usr_client",
 		))
 		wantViolations(t, err,
@@ -169,7 +168,7 @@ func TestAssignUsersRefusalKeepsTheAssigneesAlreadyThere(t *testing.T) {
 		w := newWorld(t, st)
 		w.assign(t, "tsk_open", "usr_agent")
 		before := w.task(t, "tsk_open").ModifiedAt
-		_, err := w.svc.AssignUsers(t.Context(), w.admin(t), "tsk_open", ids("usr_agent2", "usr_outsider"))
+		_, err := w.svc.AssignUsers(t.Context(), w.admin(t), "tsk_open", us("usr_agent2", "usr_outsider"))
 		wantViolations(t, err, rules.Violation{UserID: "usr_outsider", Reason: rules.ReasonNotProjectMember})
 		w.wantAssignees(t, "tsk_open", "usr_agent")
 		w.wantEvents(t, "tsk_open", changed("usr_admin", "tsk_open", us("usr_agent"), nil))
@@ -237,11 +236,7 @@ func TestSetTaskAssignee(t *testing.T) {
 					w.assign(t, "tsk_open", tt.before...)
 				}
 				before := w.state(t, "tsk_open")
-				var assignee *string
-				if tt.assignee != nil {
-					assignee = ptr(string(*tt.assignee))
-				}
-				got, err := w.svc.SetTaskAssignee(t.Context(), w.viewer(t, "usr_agent"), "tsk_open", assignee)
+				got, err := w.svc.SetTaskAssignee(t.Context(), w.viewer(t, "usr_agent"), "tsk_open", tt.assignee)
 				if err != nil {
 					t.Fatalf("setTaskAssignee: %v", err)
 				}
@@ -267,7 +262,7 @@ func TestSetTaskAssigneeOfAnUnknownUserIsUnprocessableNotNotFound(t *testing.T) 
 		w.assign(t, "tsk_open", "usr_agent")
 		before := w.task(t, "tsk_open").ModifiedAt
 		for _, id := range []model.UserID{ghost, "usr_bob"} {
-			_, err := w.svc.SetTaskAssignee(t.Context(), w.viewer(t, "usr_agent"), "tsk_open", ptr(string(id)))
+			_, err := w.svc.SetTaskAssignee(t.Context(), w.viewer(t, "usr_agent"), "tsk_open", ptr(id))
 			wantViolations(t, err, rules.Violation{UserID: id, Reason: rules.ReasonUserNotFound})
 		}
 		w.wantAssignees(t, "tsk_open", "usr_agent")
@@ -299,7 +294,7 @@ func TestUnassignUser(t *testing.T) {
 		// A user that exists but is not assigned is not an error, whatever its standing with the
 		// task: nothing changes.
 		for _, id := range []model.UserID{"usr_agent", "usr_agent2", "usr_outsider", "usr_clientout", "usr_admin"} {
-			got, err := w.svc.UnassignUser(t.Context(), v, "tsk_open", string(id))
+			got, err := w.svc.UnassignUser(t.Context(), v, "tsk_open", id)
 			if err != nil {
 				t.Errorf("unassign %s, not assigned: %v", id, err)
 				continue
@@ -322,7 +317,7 @@ func TestUnassignUserOfAnUnknownUserIsNotFound(t *testing.T) {
 		w := newWorld(t, st)
 		w.assign(t, "tsk_open", "usr_agent")
 		for _, id := range []model.UserID{ghost, "usr_bob"} {
-			_, err := w.svc.UnassignUser(t.Context(), w.viewer(t, "usr_agent"), "tsk_open", string(id))
+			_, err := w.svc.UnassignUser(t.Context(), w.viewer(t, "usr_agent"), "tsk_open", id)
 			wantKind(t, err, rules.ErrNotFound)
 		}
 		w.wantAssignees(t, "tsk_open", "usr_agent")
@@ -363,7 +358,7 @@ func TestInvisibleTaskIsNotFoundBeforeAnyUserIsLookedAt(t *testing.T) {
 					{unassignUser, us(ghost)},
 					{unassignUser, us("usr_agent")},
 				} {
-					_, err := call.m.call(w, t, v, string(tt.task), ids(call.users...)...)
+					_, err := call.m.call(w, t, v, tt.task, us(call.users...)...)
 					wantKind(t, err, rules.ErrNotFound)
 				}
 				if tt.task != "tsk_nope" {
@@ -374,33 +369,26 @@ func TestInvisibleTaskIsNotFoundBeforeAnyUserIsLookedAt(t *testing.T) {
 	})
 }
 
-// Checks that need no data answer BAD_USER_INPUT: an id's form and the length of userIds. They
+// Checks that need no data answer BAD_USER_INPUT: the length of userIds, repeats counted. They
 // reveal nothing, so they may come first, even on a task the viewer cannot see.
+//
+// An id's form (prefix, suffix, length) is no longer the rules' to check: the rules take typed
+// ids, which the adapter parses from the arguments, so a malformed or wrongly-typed id cannot
+// reach them. That refusal is tested where it happens: graph/errors_test.go
+// TestMalformedIDsAreBadUserInput (every id argument of the three mutations, userIds included)
+// and model/ids_test.go TestParseTaskID (the forms of an id).
 func TestMalformedInputIsBadInput(t *testing.T) {
 	t.Parallel()
-	long := "tsk_" + strings.Repeat("a", 28)
 	tests := []struct {
 		name  string
 		m     mutation
-		task  string
-		users []string
+		task  model.TaskID
+		users []model.UserID
 	}{
-		{"a taskId without a prefix", assignUsers, "open", ids("usr_agent")},
-		{"a taskId of another type (a usr_ id)", assignUsers, "usr_agent", ids("usr_agent")},
-		{"a taskId with an empty suffix", assignUsers, "tsk_", ids("usr_agent")},
-		{"a taskId with characters outside [0-9A-Za-z]", assignUsers, "tsk_op-en", ids("usr_agent")},
-		{"a taskId longer than 32 characters", assignUsers, long, ids("usr_agent")},
-		{"no userIds", assignUsers, "tsk_open", []string{}},
-		{"101 userIds", assignUsers, "tsk_open", ids(distinctIDs(101)...)},
-		{"101 userIds, repeats counting", assignUsers, "tsk_open", ids(repeatID("usr_agent", 101)...)},
-		{"a malformed id among userIds", assignUsers, "tsk_open", []string{"usr_agent", "usr agent2"}},
-		{"a task id among userIds", assignUsers, "tsk_open", []string{"tsk_open"}},
-		{"no userIds on a task the viewer cannot see", assignUsers, "tsk_internal", []string{}},
-		{"setTaskAssignee: a malformed taskId", setTaskAssignee, "tsk_op-en", ids("usr_agent")},
-		{"setTaskAssignee: an assignee of another type (a prj_ id)", setTaskAssignee, "tsk_open", []string{"prj_site"}},
-		{"setTaskAssignee: an empty assignee", setTaskAssignee, "tsk_open", []string{""}},
-		{"unassignUser: a malformed taskId", unassignUser, "phs_open", ids("usr_agent")},
-		{"unassignUser: a malformed userId", unassignUser, "tsk_open", []string{"usr_"}},
+		{"no userIds", assignUsers, "tsk_open", []model.UserID{}},
+		{"101 userIds", assignUsers, "tsk_open", distinctIDs(101)},
+		{"101 userIds, repeats counting", assignUsers, "tsk_open", repeatID("usr_agent", 101)},
+		{"no userIds on a task the viewer cannot see", assignUsers, "tsk_internal", []model.UserID{}},
 	}
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		w := newWorld(t, st)
@@ -422,7 +410,7 @@ func TestAssignUsersTakesUpTo100IDsAsGiven(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		w := newWorld(t, st)
 		members := w.addMembers(t, "prj_site", rules.MaxUserIDs)
-		if _, err := w.svc.AssignUsers(t.Context(), w.admin(t), "tsk_open", ids(members...)); err != nil {
+		if _, err := w.svc.AssignUsers(t.Context(), w.admin(t), "tsk_open", us(members...)); err != nil {
 			t.Fatalf("assign 100 users: %v", err)
 		}
 		w.wantAssignees(t, "tsk_open", members...)
@@ -440,7 +428,7 @@ func TestAssigneeLimit(t *testing.T) {
 		setup := changed("usr_admin", "tsk_open", us("usr_agent"), nil)
 
 		t.Run("going past the limit is TOO_MANY_ASSIGNEES for each user the call would add, not those already assigned", func(t *testing.T) {
-			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids("usr_pending", "usr_agent", "usr_client", "usr_agent2"))
+			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us("usr_pending", "usr_agent", "usr_client", "usr_agent2"))
 			wantViolations(t, err,
 				rules.Violation{UserID: "usr_agent2", Reason: rules.ReasonTooManyAssignees},
 				rules.Violation{UserID: "usr_client", Reason: rules.ReasonTooManyAssignees},
@@ -450,7 +438,7 @@ func TestAssigneeLimit(t *testing.T) {
 			w.wantEvents(t, "tsk_open", setup)
 		})
 		t.Run("the limit is checked only when no user offends otherwise", func(t *testing.T) {
-			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids("usr_client", "usr_outsider", "usr_agent2", ghost))
+			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us("usr_client", "usr_outsider", "usr_agent2", ghost))
 			wantViolations(t, err,
 				rules.Violation{UserID: ghost, Reason: rules.ReasonUserNotFound},
 				rules.Violation{UserID: "usr_outsider", Reason: rules.ReasonNotProjectMember},
@@ -458,22 +446,22 @@ func TestAssigneeLimit(t *testing.T) {
 			w.wantAssignees(t, "tsk_open", "usr_agent")
 		})
 		t.Run("reaching the limit exactly is allowed", func(t *testing.T) {
-			if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids("usr_agent", "usr_client")); err != nil {
+			if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us("usr_agent", "usr_client")); err != nil {
 				t.Fatal(err)
 			}
 			w.wantAssignees(t, "tsk_open", "usr_agent", "usr_client")
 		})
 		t.Run("on a full task, users already assigned change nothing and are not past the limit", func(t *testing.T) {
-			if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids("usr_client", "usr_agent")); err != nil {
+			if _, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us("usr_client", "usr_agent")); err != nil {
 				t.Fatal(err)
 			}
 		})
 		t.Run("on a full task, one more user is past the limit", func(t *testing.T) {
-			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", ids("usr_agent2"))
+			_, err := w.svc.AssignUsers(t.Context(), v, "tsk_open", us("usr_agent2"))
 			wantViolations(t, err, rules.Violation{UserID: "usr_agent2", Reason: rules.ReasonTooManyAssignees})
 		})
 		t.Run("setTaskAssignee replaces the set, so it never passes a limit of one or more", func(t *testing.T) {
-			if _, err := w.svc.SetTaskAssignee(t.Context(), v, "tsk_open", ptr("usr_agent2")); err != nil {
+			if _, err := w.svc.SetTaskAssignee(t.Context(), v, "tsk_open", ptr[model.UserID]("usr_agent2")); err != nil {
 				t.Fatal(err)
 			}
 			w.wantAssignees(t, "tsk_open", "usr_agent2")
@@ -490,7 +478,7 @@ func TestDefaultLimitIs100Assignees(t *testing.T) {
 		w := newWorld(t, st)
 		members := w.addMembers(t, "prj_site", rules.DefaultMaxAssignees)
 		w.assign(t, "tsk_open", members...)
-		_, err := w.svc.AssignUsers(t.Context(), w.admin(t), "tsk_open", ids("usr_agent"))
+		_, err := w.svc.AssignUsers(t.Context(), w.admin(t), "tsk_open", us("usr_agent"))
 		wantViolations(t, err, rules.Violation{UserID: "usr_agent", Reason: rules.ReasonTooManyAssignees})
 	})
 }
@@ -516,7 +504,7 @@ func TestEachRealChangeRecordsOneEventAndBumpsModifiedAt(t *testing.T) {
 		var want []recorded
 		last := base
 		for i, s := range steps {
-			got, err := s.m.call(w, t, w.viewer(t, s.viewer), "tsk_open", ids(s.users...)...)
+			got, err := s.m.call(w, t, w.viewer(t, s.viewer), "tsk_open", us(s.users...)...)
 			if err != nil {
 				t.Fatalf("step %d %s: %v", i, s.m.name, err)
 			}
@@ -597,12 +585,12 @@ func TestOnAssigneesChangedIsCalledOncePerCommittedChange(t *testing.T) {
 		}))
 		v := w.viewer(t, "usr_agent")
 		ctx := t.Context()
-		_, _ = w.svc.AssignUsers(ctx, v, "tsk_open", ids("usr_agent"))
-		_, _ = w.svc.AssignUsers(ctx, v, "tsk_open", ids("usr_agent"))
-		_, _ = w.svc.AssignUsers(ctx, v, "tsk_open", ids("usr_outsider"))
-		_, _ = w.svc.AssignUsers(ctx, v, "tsk_other", ids("usr_outsider"))
+		_, _ = w.svc.AssignUsers(ctx, v, "tsk_open", us("usr_agent"))
+		_, _ = w.svc.AssignUsers(ctx, v, "tsk_open", us("usr_agent"))
+		_, _ = w.svc.AssignUsers(ctx, v, "tsk_open", us("usr_outsider"))
+		_, _ = w.svc.AssignUsers(ctx, v, "tsk_other", us("usr_outsider"))
 		_, _ = w.svc.UnassignUser(ctx, v, "tsk_open", "usr_agent2")
-		_, _ = w.svc.SetTaskAssignee(ctx, v, "tsk_open", ptr("usr_client"))
+		_, _ = w.svc.SetTaskAssignee(ctx, v, "tsk_open", ptr[model.UserID]("usr_client"))
 		want := []string{
 			"task.assignees_changed tsk_open +[usr_agent] -[] by usr_agent",
 			"task.assignees_changed tsk_open +[usr_client] -[usr_agent] by usr_agent",

@@ -3,6 +3,8 @@ package rules
 import (
 	"errors"
 	"testing"
+
+	"github.com/taskql/taskql/model"
 )
 
 func TestPageSize(t *testing.T) {
@@ -24,7 +26,7 @@ func TestPageSize(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := storePage(PageArgs{First: tt.first})
 			if tt.refused {
-				if !errors.Is(err, ErrBadInput) {
+				if !errors.Is(err, model.ErrBadInput) {
 					t.Errorf("storePage: err = %v, want bad input", err)
 				}
 				return

@@ -41,10 +41,10 @@ func BenchmarkAssignUsers(b *testing.B) {
 		for b.Loop() {
 			p := w.Free[i%len(w.Free)]
 			i++
-			if _, err := svc.AssignUsers(ctx, v, string(p.Task), []string{string(p.User)}); err != nil {
+			if _, err := svc.AssignUsers(ctx, v, p.Task, []model.UserID{p.User}); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := svc.UnassignUser(ctx, v, string(p.Task), string(p.User)); err != nil {
+			if _, err := svc.UnassignUser(ctx, v, p.Task, p.User); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -58,10 +58,10 @@ func BenchmarkTasksPage(b *testing.B) {
 	benchEach(b, func(b *testing.B, svc *rules.Service, w *fixture.World) {
 		ctx, v := b.Context(), benchAdmin(w)
 		ctx, statements := store.CountStatements(ctx)
-		project, first := string(fixture.Project), 50
+		project, first := fixture.Project, 50
 		b.ReportAllocs()
 		for b.Loop() {
-			page, err := svc.Tasks(ctx, v, &model.TaskFilter{ProjectID: &project}, rules.PageArgs{First: &first})
+			page, err := svc.Tasks(ctx, v, rules.TaskFilter{ProjectID: &project}, rules.PageArgs{First: &first})
 			if err != nil {
 				b.Fatal(err)
 			}

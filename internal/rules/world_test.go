@@ -31,13 +31,13 @@ import (
 //	  usr_outsider   agency, member of prj_other only
 //	  usr_pending    agency, member of prj_site, access not approved
 //	  prj_site
-//	    phs_internal (internal)  tsk_internal  COMPLETED DISABLE_CONTACT
+//	    phs_internal (internal)  tsk_internal  COMPLETED DISABLE_CONTACT   with the data entry tdt_internal
 //	    phs_open                 tsk_open      OPEN      CALL_ANALYSIS     with the data entry tdt_open
 //	  prj_other
 //	    phs_other                tsk_other     OPEN      AUTO_RESPONSE_EMAIL
 //	org_b, with the agency company cmp_b
 //	  usr_bob        agency, member of prj_b
-//	  prj_b / phs_b / tsk_b  OPEN CALL_ANALYSIS
+//	  prj_b / phs_b / tsk_b  OPEN CALL_ANALYSIS  with the data entry tdt_b
 //
 // No task has an assignee. Every user has the token "token-<id>". Every row was created and last
 // modified at base.
@@ -87,11 +87,13 @@ func newWorld(t *testing.T, st *store.Store, opts ...rules.Option) *world {
 			{ID: "phs_b", ProjectID: "prj_b", Name: "Only"},
 		},
 		Tasks: []seed.Task{
-			{ID: "tsk_internal", ProjectID: "prj_site", PhaseID: "phs_internal", Label: "Research", Type: "DISABLE_CONTACT", Status: "COMPLETED"},
+			{ID: "tsk_internal", ProjectID: "prj_site", PhaseID: "phs_internal", Label: "Research", Type: "DISABLE_CONTACT", Status: "COMPLETED",
+				Data: []seed.TaskData{{ID: "tdt_internal", Data: model.JSON(`{"body":"notes"}`)}}},
 			{ID: "tsk_open", ProjectID: "prj_site", PhaseID: "phs_open", Label: "Call back", Type: "CALL_ANALYSIS",
 				Data: []seed.TaskData{{ID: "tdt_open", Data: model.JSON(`{"body":"hello"}`)}}},
 			{ID: "tsk_other", ProjectID: "prj_other", PhaseID: "phs_other", Label: "Reply", Type: "AUTO_RESPONSE_EMAIL"},
-			{ID: "tsk_b", ProjectID: "prj_b", PhaseID: "phs_b", Label: "Bob's task", Type: "CALL_ANALYSIS"},
+			{ID: "tsk_b", ProjectID: "prj_b", PhaseID: "phs_b", Label: "Bob's task", Type: "CALL_ANALYSIS",
+				Data: []seed.TaskData{{ID: "tdt_b", Data: model.JSON(`{"body":"bob"}`)}}},
 		},
 	})
 	return w
@@ -154,7 +156,7 @@ func (w *world) admin(t *testing.T) *model.Viewer { return w.viewer(t, "usr_admi
 // assign assigns users to a task as the admin, failing the test on any error.
 func (w *world) assign(t *testing.T, taskID model.TaskID, users ...model.UserID) {
 	t.Helper()
-	if _, err := w.svc.AssignUsers(t.Context(), w.admin(t), string(taskID), ids(users...)); err != nil {
+	if _, err := w.svc.AssignUsers(t.Context(), w.admin(t), taskID, users); err != nil {
 		t.Fatalf("assign %v to %s: %v", users, taskID, err)
 	}
 }
@@ -163,7 +165,7 @@ func (w *world) assign(t *testing.T, taskID model.TaskID, users ...model.UserID)
 func (w *world) assignees(t *testing.T, taskID model.TaskID) []model.UserID {
 	t.Helper()
 	v := w.viewer(t, adminOf(taskID))
-	users, err := w.svc.Assignees(t.Context(), v, string(taskID))
+	users, err := w.svc.Assignees(t.Context(), v, taskID)
 	if err != nil {
 		t.Fatalf("assignees of %s: %v", taskID, err)
 	}
@@ -185,11 +187,21 @@ func adminOf(taskID model.TaskID) model.UserID {
 // task reads a task as its admin sees it.
 func (w *world) task(t *testing.T, taskID model.TaskID) *model.Task {
 	t.Helper()
-	task, err := w.svc.Task(t.Context(), w.viewer(t, adminOf(taskID)), string(taskID))
+	task, err := w.svc.Task(t.Context(), w.viewer(t, adminOf(taskID)), taskID)
 	if err != nil {
 		t.Fatalf("task %s: %v", taskID, err)
 	}
 	return task
+}
+
+// eventOf is the id of a task's only event, as its admin sees it.
+func (w *world) eventOf(t *testing.T, taskID model.TaskID) model.EventID {
+	t.Helper()
+	page, err := w.svc.TaskEvents(t.Context(), w.viewer(t, adminOf(taskID)), taskID, rules.PageArgs{})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("events of %s: %v, %v", taskID, page, err)
+	}
+	return page.Items[0].ID
 }
 
 // recorded is an assignees_changed Event as a test compares it.
@@ -206,7 +218,6 @@ type recorded struct {
 func (w *world) events(t *testing.T, taskID model.TaskID) ([]recorded, []time.Time) {
 	t.Helper()
 	v := w.viewer(t, adminOf(taskID))
-	task := w.task(t, taskID)
 	var (
 		out   []recorded
 		times []time.Time
@@ -214,7 +225,7 @@ func (w *world) events(t *testing.T, taskID model.TaskID) ([]recorded, []time.Ti
 	)
 	for {
 		first := rules.MaxPageSize
-		page, err := w.svc.TaskEvents(t.Context(), v, task, rules.PageArgs{First: &first, After: after})
+		page, err := w.svc.TaskEvents(t.Context(), v, taskID, rules.PageArgs{First: &first, After: after})
 		if err != nil {
 			t.Fatalf("events of %s: %v", taskID, err)
 		}
@@ -260,14 +271,7 @@ func changed(actor model.UserID, taskID model.TaskID, added, removed []model.Use
 	}
 }
 
-func ids(users ...model.UserID) []string {
-	out := make([]string, len(users))
-	for i, u := range users {
-		out[i] = string(u)
-	}
-	return out
-}
-
+// us lists user ids.
 func us(users ...model.UserID) []model.UserID { return users }
 
 func ptr[T any](v T) *T { return &v }
@@ -294,7 +298,7 @@ func wantViolations(t *testing.T, err error, want ...rules.Violation) {
 			t.Errorf("message %q does not name %s", err.Error(), id)
 		}
 	}
-	if errors.Is(err, rules.ErrNotFound) || errors.Is(err, rules.ErrBadInput) || errors.Is(err, rules.ErrForbidden) {
+	if errors.Is(err, rules.ErrNotFound) || errors.Is(err, model.ErrBadInput) || errors.Is(err, rules.ErrForbidden) {
 		t.Errorf("err = %v is also another kind of error", err)
 	}
 }
@@ -309,7 +313,7 @@ func wantKind(t *testing.T, err, kind error) {
 	if errors.As(err, &ve) {
 		t.Errorf("err = %v is also UNPROCESSABLE", err)
 	}
-	for _, other := range []error{rules.ErrNotFound, rules.ErrForbidden, auth.ErrUnauthenticated, rules.ErrBadInput} {
+	for _, other := range []error{rules.ErrNotFound, rules.ErrForbidden, auth.ErrUnauthenticated, model.ErrBadInput} {
 		if other != kind && errors.Is(err, other) {
 			t.Errorf("err = %v is also %v", err, other)
 		}
@@ -319,7 +323,7 @@ func wantKind(t *testing.T, err, kind error) {
 // wantBadInput checks that err is BAD_USER_INPUT: malformed input, which reveals nothing.
 func wantBadInput(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, rules.ErrBadInput) && !errors.Is(err, model.ErrMalformedID) {
+	if !errors.Is(err, model.ErrBadInput) {
 		t.Fatalf("err = %v, want bad input", err)
 	}
 	if errors.Is(err, rules.ErrNotFound) || errors.Is(err, rules.ErrForbidden) {
