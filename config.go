@@ -27,6 +27,7 @@ type config struct {
 	ratePerSecond   float64
 	rateBurst       int
 	trustedDocsPath string
+	listenURL       string
 }
 
 // parseServe reads serve's configuration. Every limit of DESIGN §7 has a flag and a TASKQL_*
@@ -52,6 +53,10 @@ func parseServe(args []string) (config, error) {
 	fs.DurationVar(&c.timeouts.Lock, "lock-timeout", envDuration("TASKQL_LOCK_TIMEOUT", c.timeouts.Lock), "PostgreSQL lock_timeout, SQLite busy_timeout")
 	rate := fs.Float64("rate-limit", envFloat("TASKQL_RATE_LIMIT", -1), "requests per second per token (0: none; default 0 in development, 50 in production)")
 	fs.IntVar(&c.rateBurst, "rate-burst", envInt("TASKQL_RATE_BURST", 100), "requests a token may send at once before its rate applies")
+	fs.StringVar(&c.listenURL, "listen-database-url", os.Getenv("TASKQL_LISTEN_DATABASE_URL"), "PostgreSQL `URL` of the connection that LISTENs for other processes' changes (default DATABASE_URL; never a pooler in transaction mode)")
+	fs.Int64Var(&l.WebSocketMessage, "max-websocket-message", int64(envInt("TASKQL_MAX_WEBSOCKET_MESSAGE", int(l.WebSocketMessage))), "largest message a client may send on a WebSocket (close 4400)")
+	fs.IntVar(&l.SubscriptionsPerConnection, "max-subscriptions-per-connection", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_CONNECTION", l.SubscriptionsPerConnection), "most subscriptions of one WebSocket connection")
+	fs.IntVar(&l.SubscriptionsPerToken, "max-subscriptions-per-token", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_TOKEN", l.SubscriptionsPerToken), "most subscriptions of one token")
 	fs.StringVar(&c.trustedDocsPath, "trusted-documents", os.Getenv("TASKQL_TRUSTED_DOCUMENTS"), "run only the operations of this `FILE` (production; see README)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

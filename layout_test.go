@@ -13,11 +13,14 @@ import (
 // message says why that arrow is not drawn. Tests (package x_test) may import more.
 var layout = map[string][]string{
 	// The command wires everything and holds no logic.
-	".": {"graph", "internal/auth", "internal/guard", "internal/migrate", "internal/rules", "internal/seed", "internal/store", "model"},
+	".": {"graph", "internal/auth", "internal/guard", "internal/migrate", "internal/pubsub", "internal/rules", "internal/seed", "internal/store", "model"},
 	// The GraphQL adapter reaches data only through the rules.
 	"graph": {"internal/auth", "internal/guard", "internal/rules", "model"},
-	// The rules know nothing of GraphQL or HTTP; they read and write through the store.
-	"internal/rules": {"internal/auth", "internal/store", "model"},
+	// The rules know nothing of GraphQL or HTTP; they read and write through the store, and
+	// publish committed changes on the bus.
+	"internal/rules": {"internal/auth", "internal/pubsub", "internal/store", "model"},
+	// The bus between processes decides nothing: it knows no other package of the module.
+	"internal/pubsub": {},
 	// The store speaks SQL and runs the migrations, whose dialect it shares.
 	"internal/store":   {"internal/migrate", "model"},
 	"internal/migrate": {},
@@ -47,7 +50,7 @@ var confined = []struct {
 	why    string
 }{
 	{"gorm.io/", []string{"internal/store", "internal/migrate"}, "GORM and SQL live in the store (and the migrations it runs)"},
-	{"github.com/jackc/pgx", []string{"internal/store", "bench/gen"}, "the database driver is the store's"},
+	{"github.com/jackc/pgx", []string{"internal/store", "internal/pubsub", "bench/gen"}, "the database driver is the store's (and LISTEN's)"},
 	{"github.com/glebarez/", []string{"internal/store"}, "the database driver is the store's"},
 	{"github.com/99designs/gqlgen", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
 	{"github.com/vektah/gqlparser", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/migrate"
+	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
 )
@@ -41,7 +43,13 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	svc := rules.New(st, rules.WithMaxAssignees(c.maxAssignees))
+	bus, err := c.bus(st)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	svc := rules.New(st, rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus))
+	go svc.Deliver(context.WithoutCancel(ctx))
 	if !c.noDemo {
 		if opts.PlaygroundToken, err = demo(ctx, st, svc, out); err != nil {
 			return err
@@ -54,6 +62,27 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	api := graph.NewServer(svc, opts)
 	c.announce(out, ln.Addr())
 	return serveHTTP(ctx, ln, api)
+}
+
+// busChannel is the PostgreSQL channel the processes of one database notify each other on.
+const busChannel = "taskql"
+
+// bus is how the processes on one database hear of each other's changes: PostgreSQL's
+// LISTEN/NOTIFY, on a connection of its own (--listen-database-url, else DATABASE_URL), or in
+// process for SQLite, which one process serves.
+func (c config) bus(st *store.Store) (pubsub.Bus, error) {
+	if st.Dialect() != migrate.Postgres {
+		return pubsub.NewLocal(), nil
+	}
+	url := c.listenURL
+	if url == "" {
+		url = os.Getenv("DATABASE_URL")
+	}
+	b, err := pubsub.NewPostgres(url, busChannel, nil)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --listen-database-url: %w", err)
+	}
+	return b, nil
 }
 
 // announce logs the configuration served and prints where to find the server: the playground

@@ -50,6 +50,7 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 		ve *rules.ViolationError
 		nf *rules.NotFoundError
 		in *model.InputError
+		le *LimitError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -68,6 +69,8 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 		return codeNotFound, "not found", nil, true
 	case errors.As(err, &in):
 		return codeBadUserInput, in.Error(), nil, true
+	case errors.As(err, &le):
+		return guard.CodeRateLimited, le.Error(), nil, true
 	case rules.Unavailable(err):
 		return codeUnavailable, unavailableMessage, nil, true
 	}

@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Project() ProjectResolver
 	ProjectConnection() ProjectConnectionResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Task() TaskResolver
 	TaskConnection() TaskConnectionResolver
 	User() UserResolver
@@ -140,6 +141,10 @@ type ComplexityRoot struct {
 		Viewer    func(childComplexity int) int
 	}
 
+	Subscription struct {
+		TaskAssigneesChanged func(childComplexity int, taskID *string, projectID *string) int
+	}
+
 	Task struct {
 		ActionTaken     func(childComplexity int) int
 		AssignableUsers func(childComplexity int, search *string, first *int, after *string) int
@@ -163,6 +168,15 @@ type ComplexityRoot struct {
 		TriggerEvent    func(childComplexity int) int
 		TriggerEventID  func(childComplexity int) int
 		Type            func(childComplexity int) int
+	}
+
+	TaskAssigneesChange struct {
+		Actor   func(childComplexity int) int
+		Added   func(childComplexity int) int
+		At      func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Removed func(childComplexity int) int
+		Task    func(childComplexity int) int
 	}
 
 	TaskConnection struct {
@@ -259,6 +273,9 @@ type QueryResolver interface {
 	Assignees(ctx context.Context, taskID string) ([]*model.User, error)
 	Project(ctx context.Context, id string) (*model.Project, error)
 	Projects(ctx context.Context, first *int, after *string) (*Connection[model.Project], error)
+}
+type SubscriptionResolver interface {
+	TaskAssigneesChanged(ctx context.Context, taskID *string, projectID *string) (<-chan *model.TaskAssigneesChange, error)
 }
 type TaskResolver interface {
 	Organization(ctx context.Context, objs []*model.Task) ([]*model.Organization, error)
@@ -708,6 +725,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "Subscription.taskAssigneesChanged":
+		if e.ComplexityRoot.Subscription.TaskAssigneesChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_taskAssigneesChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TaskAssigneesChanged(childComplexity, args["taskId"].(*string), args["projectId"].(*string)), true
+
 	case "Task.actionTaken":
 		if e.ComplexityRoot.Task.ActionTaken == nil {
 			break
@@ -850,6 +879,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Type(childComplexity), true
+
+	case "TaskAssigneesChange.actor":
+		if e.ComplexityRoot.TaskAssigneesChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskAssigneesChange.Actor(childComplexity), true
+	case "TaskAssigneesChange.added":
+		if e.ComplexityRoot.TaskAssigneesChange.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskAssigneesChange.Added(childComplexity), true
+	case "TaskAssigneesChange.at":
+		if e.ComplexityRoot.TaskAssigneesChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskAssigneesChange.At(childComplexity), true
+	case "TaskAssigneesChange.id":
+		if e.ComplexityRoot.TaskAssigneesChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskAssigneesChange.ID(childComplexity), true
+	case "TaskAssigneesChange.removed":
+		if e.ComplexityRoot.TaskAssigneesChange.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskAssigneesChange.Removed(childComplexity), true
+	case "TaskAssigneesChange.task":
+		if e.ComplexityRoot.TaskAssigneesChange.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskAssigneesChange.Task(childComplexity), true
 
 	case "TaskConnection.edges":
 		if e.ComplexityRoot.TaskConnection.Edges == nil {
@@ -1122,6 +1188,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1155,6 +1238,7 @@ sees only its own organization, and a violation of the assignment rules is refus
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "An RFC 3339 date-time with at least microsecond precision."
@@ -1206,6 +1290,37 @@ type Mutation {
   assigned is not an error; an unknown user is NOT_FOUND.
   """
   unassignUser(taskId: ID!, userId: ID!): Task
+}
+
+"""
+Real-time updates, over WebSocket (the graphql-transport-ws and the legacy graphql-ws subprotocols,
+with the token in connection_init's payload as {"Authorization": "Bearer <token>"}) or server-sent
+events (POST /query with Accept: text/event-stream and the usual Authorization header).
+"""
+type Subscription {
+  """
+  Every committed change of a task's assignees that the viewer sees when it is delivered: of the task
+  ` + "`" + `taskId` + "`" + `, of the tasks of the project ` + "`" + `projectId` + "`" + `, or, with neither, of every task the viewer sees.
+  One message per change that changed something, in the order the changes to a task committed,
+  whichever server process made them. A task or project the viewer cannot see is NOT_FOUND.
+  """
+  taskAssigneesChanged(taskId: ID, projectId: ID): TaskAssigneesChange!
+}
+
+"One committed change of a task's assignees."
+type TaskAssigneesChange {
+  "The id of the recorded Event (Task.events): a client that sees it twice drops the second."
+  id: ID!
+  "The task as it is after the change."
+  task: Task!
+  "The users the change assigned, by id."
+  added: [User!]!
+  "The users the change unassigned, by id."
+  removed: [User!]!
+  "Who made the change."
+  actor: User
+  "When the change took effect."
+  at: Time!
 }
 
 "The tenant. Nothing ever crosses organizations."
@@ -1651,6 +1766,24 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_modifiedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskAssigneesChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TaskAssigneesChange_id(ctx, field)
+	case "task":
+		return ec.fieldContext_TaskAssigneesChange_task(ctx, field)
+	case "added":
+		return ec.fieldContext_TaskAssigneesChange_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_TaskAssigneesChange_removed(ctx, field)
+	case "actor":
+		return ec.fieldContext_TaskAssigneesChange_actor(ctx, field)
+	case "at":
+		return ec.fieldContext_TaskAssigneesChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskAssigneesChange", field.Name)
 }
 
 func (ec *executionContext) childFields_TaskConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2154,6 +2287,28 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_taskAssigneesChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "taskId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taskId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg1
 	return args, nil
 }
 
@@ -4115,6 +4270,50 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_taskAssigneesChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_taskAssigneesChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TaskAssigneesChanged(ctx, fc.Args["taskId"].(*string), fc.Args["projectId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskAssigneesChange) graphql.Marshaler {
+			return ec.marshalNTaskAssigneesChange2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTaskAssigneesChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_taskAssigneesChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskAssigneesChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_taskAssigneesChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4908,6 +5107,180 @@ func (ec *executionContext) _Task_modifiedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Task_modifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TaskAssigneesChange_id(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskAssigneesChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EventID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐEventID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskAssigneesChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskAssigneesChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TaskAssigneesChange_task(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskAssigneesChange_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskAssigneesChange_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskAssigneesChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskAssigneesChange_added(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskAssigneesChange_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskAssigneesChange_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskAssigneesChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskAssigneesChange_removed(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskAssigneesChange_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskAssigneesChange_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskAssigneesChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskAssigneesChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskAssigneesChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskAssigneesChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskAssigneesChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskAssigneesChange_at(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskAssigneesChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskAssigneesChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskAssigneesChange", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[model.Task]) (ret graphql.Marshaler) {
@@ -7831,6 +8204,26 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "taskAssigneesChanged":
+		return ec._Subscription_taskAssigneesChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *model.Task) graphql.Marshaler {
@@ -7961,6 +8354,64 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Task_modifiedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskAssigneesChangeImplementors = []string{"TaskAssigneesChange"}
+
+func (ec *executionContext) _TaskAssigneesChange(ctx context.Context, sel ast.SelectionSet, obj *model.TaskAssigneesChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskAssigneesChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskAssigneesChange")
+		case "id":
+			out.Values[i] = ec._TaskAssigneesChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "task":
+			out.Values[i] = ec._TaskAssigneesChange_task(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._TaskAssigneesChange_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._TaskAssigneesChange_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._TaskAssigneesChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._TaskAssigneesChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9063,6 +9514,14 @@ func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmod
 		return graphql.Null
 	}
 	return ec._Task(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskAssigneesChange2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTaskAssigneesChange(ctx context.Context, sel ast.SelectionSet, v *model.TaskAssigneesChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskAssigneesChange!")
+		return graphql.Null
+	}
+	return ec._TaskAssigneesChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[model.Task]) graphql.Marshaler {

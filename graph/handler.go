@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vikstrous/dataloadgen"
 
 	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/guard"
@@ -44,37 +46,62 @@ type Options struct {
 	TrustedDocuments *TrustedDocuments
 }
 
-// NewGraphQLHandler is the GraphQL endpoint, for requests that carry their viewer: explicit
-// transports (POST, and GET for queries only), the cache of parsed documents, every limit of
-// DESIGN §7, and the one error presenter. In development mode a viewer whose access is approved
-// may introspect and is told "Did you mean …?"; anyone else is served by an executor without
-// either.
-func NewGraphQLHandler(svc *rules.Service, opts Options) http.Handler {
-	limits := opts.Limits.orDefaults()
+// graphQL is the GraphQL endpoint, for requests that carry their viewer (WebSocket connections
+// find theirs in connection_init): explicit transports (POST, GET for queries only, WebSocket and
+// server-sent events for subscriptions), the cache of parsed documents, every limit of DESIGN §7,
+// and the one error presenter. In development mode a viewer whose access is approved may
+// introspect and is told "Did you mean …?"; anyone else, and every WebSocket connection (whose
+// viewer is not known when it opens), is served by an executor without either.
+type graphQL struct {
+	svc          *rules.Service
+	open, closed *handler.Server
+	sockets      *sockets
+}
+
+func newGraphQL(svc *rules.Service, opts Options, limits Limits) *graphQL {
+	g := &graphQL{svc: svc, sockets: newSockets(opts.CORSOrigins, limits.WebSocketMessage)}
+	r := &Resolver{Rules: svc, subscriptions: newSubscriptionLimits(limits.SubscriptionsPerConnection, limits.SubscriptionsPerToken)}
 	docs := newDocumentCache(documentCacheBytes)
 	apq := newTextCache(apqCacheBytes)
-	closed := newExecutor(svc, opts, limits, docs, apq, false)
-	open := closed
-	if !opts.Production {
-		open = newExecutor(svc, opts, limits, docs, apq, true)
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := withPendingDocument(withLoaders(r.Context(), newLoaders(svc)))
-		exec := closed
-		if v := viewer(ctx); v != nil && v.IsAccessApproved {
-			exec = open
-		}
-		exec.ServeHTTP(w, r.WithContext(ctx))
+	g.closed = newExecutor(r, opts, limits, docs, apq, false)
+	g.closed.AddTransport(transport.Websocket{
+		Implementation:        g.sockets,
+		InitFunc:              connectionInit(svc),
+		KeepAlivePingInterval: keepAlive, // graphql-ws
+		PingPongInterval:      keepAlive, // graphql-transport-ws
+		MissingPongOk:         true,
 	})
+	g.open = g.closed
+	if !opts.Production {
+		g.open = newExecutor(r, opts, limits, docs, apq, true)
+	}
+	return g
+}
+
+func (g *graphQL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var l *loaders
+	if streaming(r) {
+		// A subscription's fields are read anew for each change: nothing is kept between them.
+		l = newLoaders(g.svc, dataloadgen.WithoutCache())
+	} else {
+		l = newLoaders(g.svc)
+	}
+	ctx := withPendingDocument(withLoaders(r.Context(), l))
+	exec := g.closed
+	if v := viewer(ctx); v != nil && v.IsAccessApproved {
+		exec = g.open
+	}
+	exec.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // newExecutor builds one gqlgen server. The extensions run in the order they are used: the
 // document is found (persisted queries), sized before it is parsed (documentLimits), then
 // validated, then its complexity and introspection are checked, and only then cached (admit).
-func newExecutor(svc *rules.Service, opts Options, limits Limits, docs *documentCache, apq *textCache, open bool) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Rules: svc}, Complexity: complexity()}))
+func newExecutor(r *Resolver, opts Options, limits Limits, docs *documentCache, apq *textCache, open bool) *handler.Server {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queryOverGET{})
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(limits.Tokens)
@@ -96,35 +123,66 @@ func newExecutor(svc *rules.Service, opts Options, limits Limits, docs *document
 	return srv
 }
 
+// streaming tells whether a request opens a stream: a WebSocket, or server-sent events.
+func streaming(r *http.Request) bool { return isWebSocket(r) || isEventStream(r) }
+
+func isWebSocket(r *http.Request) bool { return r.Header.Get("Upgrade") != "" }
+
+func isEventStream(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
 // Server is every route of taskql: the playground at / (development mode), the API at /query,
 // liveness at /healthz and readiness at /readyz.
 type Server struct {
 	http.Handler
 	draining atomic.Bool
+	gql      *graphQL
+	// streams ends the server-sent event streams when the server drains.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // Drain makes /readyz answer 503 from now on, so that load balancers stop sending requests while
-// the server finishes those it has.
-func (s *Server) Drain() { s.draining.Store(true) }
+// the server finishes those it has, and closes the streams of subscriptions: WebSockets with 1001
+// (going away), server-sent events by ending them. Their clients reconnect to another process.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	s.gql.sockets.closeAll()
+	s.endStreams()
+}
 
 // readyTimeout is how long /readyz waits for the database (DESIGN §8).
 const readyTimeout = time.Second
 
 // NewServer is every route of taskql. A request to the API is read whole first, then given its
 // deadline and its turn among the requests executing at once, then authenticated, then rate
-// limited, and only then parsed (DESIGN §7).
+// limited, and only then parsed (DESIGN §7). A stream of subscriptions takes neither a deadline
+// nor a turn: a server-sent events request is read and authenticated as any other, and a
+// WebSocket authenticates in its connection_init.
 func NewServer(svc *rules.Service, opts Options) *Server {
 	limits := opts.Limits.orDefaults()
 	render := guard.Render(writeRefusal)
 	rate := guard.NewRate(opts.RatePerSecond, opts.RateBurst)
-	api := guard.ReadBody(limits.BodyBytes, render,
-		checkBody(render,
-			guard.Deadline(limits.Deadline,
-				guard.Admission(opts.MaxInFlight, render,
-					auth.Middleware(svc, refuse,
-						rate.Middleware(bearerToken, render,
-							NewGraphQLHandler(svc, opts)))))))
-	s := &Server{}
+	s := &Server{gql: newGraphQL(svc, opts, limits)}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
+	authorized := func(next http.Handler) http.Handler {
+		return auth.Middleware(svc, refuse, rate.Middleware(bearerToken, render, next))
+	}
+	request := guard.ReadBody(limits.BodyBytes, render, checkBody(render,
+		guard.Deadline(limits.Deadline, guard.Admission(opts.MaxInFlight, render, authorized(s.gql)))))
+	events := guard.ReadBody(limits.BodyBytes, render, checkBody(render, authorized(s.stream(s.gql))))
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case isWebSocket(r):
+			r = r.WithContext(withUpgradeToken(r.Context(), r.Header.Get("Authorization")))
+			s.stream(s.gql).ServeHTTP(w, r)
+		case isEventStream(r):
+			events.ServeHTTP(w, r)
+		default:
+			request.ServeHTTP(w, r)
+		}
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/query", withCORS(opts.CORSOrigins, api))
 	if !opts.Production {
@@ -133,7 +191,29 @@ func NewServer(svc *rules.Service, opts Options) *Server {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /readyz", s.ready(svc))
+	s.Handler = guard.WithRequestID(mux)
+	return s
+}
+
+// stream serves a long-lived request: the server's read and write timeouts, meant for ordinary
+// requests, do not apply to it, and it ends when the server drains.
+func (s *Server) stream(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(s.streams, cancel)
+		defer stop()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// ready answers /readyz: 503 while draining or while the database cannot answer within 1 s.
+func (s *Server) ready(svc *rules.Service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 			return
@@ -145,9 +225,7 @@ func NewServer(svc *rules.Service, opts Options) *Server {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.Handler = guard.WithRequestID(mux)
-	return s
+	}
 }
 
 // bearerToken is the request's bearer token, the key of its rate limit.

@@ -34,6 +34,12 @@ type Limits struct {
 	// Deadline bounds how long a query or mutation may run, waiting for its turn included
 	// (UNAVAILABLE).
 	Deadline time.Duration
+	// WebSocketMessage bounds a message a client sends on a WebSocket (close 4400).
+	WebSocketMessage int64
+	// SubscriptionsPerConnection and SubscriptionsPerToken bound the subscriptions one WebSocket
+	// connection, and one token across connections, may hold (RATE_LIMITED on subscribe).
+	SubscriptionsPerConnection int
+	SubscriptionsPerToken      int
 }
 
 // DefaultLimits are DESIGN §7's.
@@ -45,6 +51,10 @@ var DefaultLimits = Limits{
 	RootMutations: 10,
 	Complexity:    20_000,
 	Deadline:      10 * time.Second,
+
+	WebSocketMessage:           64 << 10,
+	SubscriptionsPerConnection: 20,
+	SubscriptionsPerToken:      100,
 }
 
 // orDefaults fills in the zero fields.
@@ -58,8 +68,13 @@ func (l Limits) orDefaults() Limits {
 	}
 	l.Tokens, l.Depth, l.Selections = pick(l.Tokens, d.Tokens), pick(l.Depth, d.Depth), pick(l.Selections, d.Selections)
 	l.RootMutations, l.Complexity = pick(l.RootMutations, d.RootMutations), pick(l.Complexity, d.Complexity)
+	l.SubscriptionsPerConnection = pick(l.SubscriptionsPerConnection, d.SubscriptionsPerConnection)
+	l.SubscriptionsPerToken = pick(l.SubscriptionsPerToken, d.SubscriptionsPerToken)
 	if l.BodyBytes == 0 {
 		l.BodyBytes = d.BodyBytes
+	}
+	if l.WebSocketMessage == 0 {
+		l.WebSocketMessage = d.WebSocketMessage
 	}
 	if l.Deadline == 0 {
 		l.Deadline = d.Deadline

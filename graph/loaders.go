@@ -36,18 +36,18 @@ func batch[K comparable, V any](read func(context.Context, *model.Viewer, []K) (
 	}
 }
 
-func newLoaders(r *rules.Service) *loaders {
-	w := dataloadgen.WithWait(loaderWait)
+func newLoaders(r *rules.Service, opts ...dataloadgen.Option) *loaders {
+	w := append([]dataloadgen.Option{dataloadgen.WithWait(loaderWait)}, opts...)
 	return &loaders{
-		users:         dataloadgen.NewMappedLoader(batch(r.UsersByID), w),
-		projects:      dataloadgen.NewMappedLoader(batch(r.ProjectsByID), w),
-		phases:        dataloadgen.NewMappedLoader(batch(r.PhasesByID), w),
-		organizations: dataloadgen.NewMappedLoader(batch(r.OrganizationsByID), w),
-		companies:     dataloadgen.NewMappedLoader(batch(r.CompaniesByID), w),
-		events:        dataloadgen.NewMappedLoader(batch(r.EventsByID), w),
-		assignees:     dataloadgen.NewMappedLoader(batch(r.AssigneesOf), w),
-		taskData:      dataloadgen.NewMappedLoader(batch(r.TaskDataOf), w),
-		phasesOf:      dataloadgen.NewMappedLoader(batch(r.PhasesOfProjects), w),
+		users:         dataloadgen.NewMappedLoader(batch(r.UsersByID), w...),
+		projects:      dataloadgen.NewMappedLoader(batch(r.ProjectsByID), w...),
+		phases:        dataloadgen.NewMappedLoader(batch(r.PhasesByID), w...),
+		organizations: dataloadgen.NewMappedLoader(batch(r.OrganizationsByID), w...),
+		companies:     dataloadgen.NewMappedLoader(batch(r.CompaniesByID), w...),
+		events:        dataloadgen.NewMappedLoader(batch(r.EventsByID), w...),
+		assignees:     dataloadgen.NewMappedLoader(batch(r.AssigneesOf), w...),
+		taskData:      dataloadgen.NewMappedLoader(batch(r.TaskDataOf), w...),
+		phasesOf:      dataloadgen.NewMappedLoader(batch(r.PhasesOfProjects), w...),
 	}
 }
 

@@ -13,9 +13,11 @@ import (
 
 //go:generate go run github.com/99designs/gqlgen generate
 
-// Resolver holds what resolvers may reach: the rules, never the store.
+// Resolver holds what resolvers may reach: the rules, never the store, and the bounds on the
+// subscriptions of a connection and a token.
 type Resolver struct {
-	Rules *rules.Service
+	Rules         *rules.Service
+	subscriptions *subscriptionLimits
 }
 
 // viewer is the request's viewer, put in the context by the auth middleware.

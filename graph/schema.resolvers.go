@@ -183,6 +183,21 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string)
 	})
 }
 
+// TaskAssigneesChanged is the resolver for the taskAssigneesChanged field.
+func (r *subscriptionResolver) TaskAssigneesChanged(ctx context.Context, taskID *string, projectID *string) (<-chan *model.TaskAssigneesChange, error) {
+	task, err := optionalID(taskID, model.ParseTaskID)
+	if err != nil {
+		return nil, err
+	}
+	project, err := optionalID(projectID, model.ParseProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return subscribe(ctx, r.subscriptions, func(ctx context.Context) (<-chan *model.TaskAssigneesChange, error) {
+		return r.Rules.SubscribeAssigneesChanged(ctx, viewer(ctx), task, project)
+	})
+}
+
 // Organization is the batch resolver for the organization field.
 func (r *taskResolver) Organization(ctx context.Context, objs []*model.Task) ([]*model.Organization, error) {
 	return objects(ctx, loadersFrom(ctx).organizations, objs, required(func(t *model.Task) model.OrganizationID { return t.OrganizationID }))
@@ -307,6 +322,9 @@ func (r *Resolver) ProjectConnection() ProjectConnectionResolver {
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Task returns TaskResolver implementation.
 func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
 
@@ -328,6 +346,7 @@ type (
 	projectResolver           struct{ *Resolver }
 	projectConnectionResolver struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	subscriptionResolver      struct{ *Resolver }
 	taskResolver              struct{ *Resolver }
 	taskConnectionResolver    struct{ *Resolver }
 	userResolver              struct{ *Resolver }

@@ -15,6 +15,12 @@ type Mutation struct {
 type Query struct {
 }
 
+// Real-time updates, over WebSocket (the graphql-transport-ws and the legacy graphql-ws subprotocols,
+// with the token in connection_init's payload as {"Authorization": "Bearer <token>"}) or server-sent
+// events (POST /query with Accept: text/event-stream and the usual Authorization header).
+type Subscription struct {
+}
+
 type TaskFilter struct {
 	ProjectID *string      `json:"projectId,omitempty"`
 	PhaseID   *string      `json:"phaseId,omitempty"`

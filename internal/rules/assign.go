@@ -165,8 +165,10 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.Task
 		if len(added) == 0 && len(removed) == 0 {
 			return nil
 		}
-		done, err = s.write(ctx, tx, v, t.Task, added, removed)
-		return err
+		if done, err = s.write(ctx, tx, v, t.Task, added, removed); err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, t.Task, done.Event)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change assignees of %s: %w", taskID, err)

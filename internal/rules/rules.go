@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/taskql/taskql/internal/auth"
+	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
 )
@@ -27,6 +28,8 @@ type Service struct {
 	store        *store.Store
 	maxAssignees int
 	changed      []func(AssigneesChanged)
+	bus          pubsub.Bus
+	hub          hub
 }
 
 // Option configures a Service.
@@ -43,7 +46,7 @@ func OnAssigneesChanged(fn func(AssigneesChanged)) Option {
 
 // New returns a Service on st.
 func New(st *store.Store, opts ...Option) *Service {
-	s := &Service{store: st, maxAssignees: DefaultMaxAssignees}
+	s := &Service{store: st, maxAssignees: DefaultMaxAssignees, hub: hub{subs: map[model.OrganizationID][]*subscription{}}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -57,11 +60,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*model.Viewer
 		// Refused without a query: no token that long was ever made.
 		return nil, auth.ErrUnauthenticated
 	}
-	v, err := s.store.ViewerByTokenHash(ctx, auth.HashToken(token))
+	hash := auth.HashToken(token)
+	v, err := s.store.ViewerByTokenHash(ctx, hash)
 	if err != nil {
 		return nil, notFoundAs(err, auth.ErrUnauthenticated)
 	}
-	return &model.Viewer{User: &v.User, CompanyKind: v.CompanyKind}, nil
+	return &model.Viewer{User: &v.User, CompanyKind: v.CompanyKind, TokenHash: hash}, nil
 }
 
 // Ready tells whether the database answers a read of the busiest table (/readyz).

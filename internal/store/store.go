@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gosqlite "github.com/glebarez/go-sqlite"
@@ -36,6 +37,10 @@ var ErrConflict = errors.New("conflict")
 type Store struct {
 	db      *gorm.DB
 	dialect migrate.Dialect
+	// writes serialises the write transactions of this process on SQLite (see WithTx).
+	writes *sync.Mutex
+	// committed, inside a transaction, are the functions to run once it commits.
+	committed *[]func()
 }
 
 // Timeouts bound how long the database may work on one statement, or wait for a lock, before it
@@ -113,7 +118,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err := registerHealth(db, &health{}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: db, dialect: migrate.DialectOf(db)}
+	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, err
@@ -235,10 +240,47 @@ func (s *Store) Close() error {
 func (s *Store) Gorm() *gorm.DB { return s.db }
 
 // WithTx runs fn with a store bound to one transaction, committed when fn returns nil.
+// The functions registered with AfterCommit run once the transaction has committed, in commit
+// order: on SQLite, which serialises writers anyway, the process's write transactions take turns,
+// so that the next begins only once the last has committed and run its functions.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect})
+	if s.dialect == migrate.SQLite {
+		s.writes.Lock()
+		defer s.writes.Unlock()
+	}
+	var committed []func()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, dialect: s.dialect, writes: s.writes, committed: &committed})
 	})
+	if err != nil {
+		return err
+	}
+	for _, f := range committed {
+		f()
+	}
+	return nil
+}
+
+// AfterCommit runs f once the transaction this store is bound to has committed; never if it
+// rolls back. Outside a transaction it runs f at once.
+func (s *Store) AfterCommit(f func()) {
+	if s.committed == nil {
+		f()
+		return
+	}
+	*s.committed = append(*s.committed, f)
+}
+
+// Notify sends payload on channel to every session that listens, once the transaction commits
+// (PostgreSQL's pg_notify); SQLite has no sessions to notify, and does nothing.
+func (s *Store) Notify(ctx context.Context, channel, payload string) error {
+	if s.dialect != migrate.Postgres {
+		return nil
+	}
+	if err := s.q(ctx).Exec("SELECT pg_notify(?, ?)", channel, payload).Error; err != nil {
+		return fmt.Errorf("notify %s: %w", channel, err)
+	}
+	return nil
 }
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
