@@ -28,6 +28,7 @@ type api struct {
 	t   *testing.T
 	st  *store.Store
 	srv *httptest.Server
+	svc *rules.Service // with a bus: real-time delivery (live)
 }
 
 // newAPI seeds st with the world and serves it.
@@ -40,7 +41,13 @@ func newAPI(t *testing.T, st *store.Store, opts ...rules.Option) *api {
 // serve serves st as it is.
 func serve(t *testing.T, st *store.Store, o graph.Options, opts ...rules.Option) *api {
 	t.Helper()
-	srv := httptest.NewServer(graph.NewServer(rules.New(st, opts...), o))
+	return serveHandler(t, st, graph.NewServer(rules.New(st, opts...), o))
+}
+
+// serveHandler serves a handler of st.
+func serveHandler(t *testing.T, st *store.Store, h http.Handler) *api {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &api{t: t, st: st, srv: srv}
 }

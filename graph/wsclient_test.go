@@ -17,6 +17,8 @@ import (
 type wsClient struct {
 	t    *testing.T
 	conn *websocket.Conn
+	// held are messages read while waiting for another subscription's.
+	held []wsMessage
 }
 
 // wsMessage is a message of either protocol.
@@ -114,6 +116,37 @@ func (c *wsClient) expect(typ string) wsMessage {
 		c.t.Fatalf("got %s %s, want %s", m.Type, m.Payload, typ)
 	}
 	return m
+}
+
+// of reads the next message of subscription id, holding those of others for later.
+func (c *wsClient) of(id string) wsMessage {
+	c.t.Helper()
+	for i, m := range c.held {
+		if m.ID == id {
+			c.held = append(c.held[:i], c.held[i+1:]...)
+			return m
+		}
+	}
+	for {
+		m, err := c.next()
+		if err != nil {
+			c.t.Fatalf("waiting for a message of %s: %v", id, err)
+		}
+		if m.ID == id {
+			return m
+		}
+		c.held = append(c.held, m)
+	}
+}
+
+// wantRefused reads subscription id's answer and wants it refused with code: an error message,
+// or (as gqlgen answers a resolver's error) a next message with errors.
+func (c *wsClient) wantRefused(id, code string) {
+	c.t.Helper()
+	m := c.of(id)
+	if (m.Type != "error" && m.Type != "next") || !strings.Contains(string(m.Payload), `"code":"`+code+`"`) {
+		c.t.Errorf("subscription %s: %s %s, want it refused with %s", id, m.Type, m.Payload, code)
+	}
 }
 
 // closed waits for the server to close the socket, and returns its close code.

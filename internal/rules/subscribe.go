@@ -105,6 +105,17 @@ func (s *Service) SubscribeAssigneesChanged(ctx context.Context, v *model.Viewer
 	return sub.out, nil
 }
 
+// Subscriptions counts the subscriptions of this process.
+func (s *Service) Subscriptions() int {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	n := 0
+	for _, subs := range s.hub.subs {
+		n += len(subs)
+	}
+	return n
+}
+
 // Deliver delivers the bus's messages to this process's subscriptions until the bus closes: the
 // loop every serving process runs once.
 func (s *Service) Deliver(ctx context.Context) {
@@ -146,7 +157,11 @@ func (s *Service) deliver(ctx context.Context, m message) error {
 		return err
 	}
 	for _, sub := range subs {
-		if !audience[sub.viewer.TokenHash] {
+		switch st := audience[sub.viewer.TokenHash]; {
+		case !st.Valid:
+			sub.end() // the token was revoked, or its user's access withdrawn: no more deliveries
+			continue
+		case !st.Sees:
 			continue
 		}
 		select {

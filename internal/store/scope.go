@@ -54,29 +54,42 @@ func (sc Scope) visiblePhase(p string) (string, []any) {
 	return cond, args
 }
 
-// Audience returns, among the tokens given by their hashes, those whose viewer sees the task now:
-// the token is not revoked, its user is approved and of the task's organization, and is an org
-// admin, or a member of the task's project and, for a task in an internal phase, of the agency
-// company. It is the Scope of each viewer applied to one task, for many viewers in one query (a
-// change is delivered to every subscriber for whom it is visible at that moment, DESIGN §4);
-// TestAudienceIsWhatEachViewersScopeSees holds the two to the same answers.
-func (s *Store) Audience(ctx context.Context, task model.TaskID, hashes []string) (map[string]bool, error) {
-	var seen []string
+// Standing is where a subscriber's token stands with one task: whether the token still works
+// (not revoked, its user approved), and whether its viewer sees the task.
+type Standing struct {
+	Valid bool
+	Sees  bool
+}
+
+// Audience says, for each token given by its hash, whether it still works and whether its viewer
+// sees the task now: an org admin of the task's organization sees it; any other user of it if a
+// member of the task's project and, for a task in an internal phase, of the agency company. It is
+// the Scope of each viewer applied to one task, for many viewers in one query (a change is
+// delivered to every subscriber for whom it is visible at that moment, DESIGN §4);
+// TestAudienceIsWhatEachViewersScopeSees holds the two to the same answers. A token missing from
+// the result does not exist.
+func (s *Store) Audience(ctx context.Context, task model.TaskID, hashes []string) (map[string]Standing, error) {
+	var rows []struct {
+		Hash string
+		Standing
+	}
 	err := s.q(ctx).Table("tokens tk").
+		Select(`tk.hash AS hash, (tk.revoked_at IS NULL AND u.is_access_approved) AS valid,
+			(tk.revoked_at IS NULL AND u.is_access_approved AND t.id IS NOT NULL AND (u.is_org_admin OR (
+				EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = t.project_id AND pm.user_id = u.id)
+				AND (c.kind = ? OR NOT ph.internal)))) AS sees`, model.CompanyKindAgency).
 		Joins("JOIN users u ON u.id = tk.user_id").
 		Joins("JOIN companies c ON c.id = u.company_id").
-		Joins("JOIN tasks t ON t.id = ? AND t.organization_id = u.organization_id", task).
-		Joins("JOIN phases ph ON ph.id = t.phase_id").
-		Where("tk.hash IN ? AND tk.revoked_at IS NULL AND u.is_access_approved", hashes).
-		Where(`(u.is_org_admin OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = t.project_id AND pm.user_id = u.id)
-			AND (c.kind = ? OR NOT ph.internal)))`, model.CompanyKindAgency).
-		Pluck("tk.hash", &seen).Error
+		Joins("LEFT JOIN tasks t ON t.id = ? AND t.organization_id = u.organization_id", task).
+		Joins("LEFT JOIN phases ph ON ph.id = t.phase_id").
+		Where("tk.hash IN ?", hashes).
+		Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("audience of task %s: %w", task, err)
 	}
-	m := make(map[string]bool, len(seen))
-	for _, h := range seen {
-		m[h] = true
+	m := make(map[string]Standing, len(rows))
+	for _, r := range rows {
+		m[r.Hash] = r.Standing
 	}
 	return m, nil
 }
