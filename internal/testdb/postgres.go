@@ -45,6 +45,14 @@ var (
 // unreachable (see the package comment).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	s := reach(t)
+	return s.createDatabase(t, "TEMPLATE "+quote(s.template))
+}
+
+// reach returns the shared server, connecting to it on first use; it skips or fails the test
+// when there is none (see unavailable).
+func reach(t testing.TB) *server {
+	t.Helper()
 	serverOnce.Do(func() { shared, sharedErr = connect() })
 	if sharedErr != nil {
 		unavailable(t, sharedErr)
@@ -52,19 +60,25 @@ func PostgresURL(t testing.TB) string {
 	if shared.templateErr != nil {
 		t.Fatalf("testdb: %v", shared.templateErr)
 	}
+	return shared
+}
+
+// createDatabase creates a database with a fresh name and the given options of CREATE DATABASE,
+// drops it when the test ends (with any connection still open to it), and returns its URL.
+func (s *server) createDatabase(t testing.TB, options string) string {
+	t.Helper()
 	name := "taskql_test_" + randomHex(8)
-	create := fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", quote(name), quote(shared.template))
-	if _, err := shared.admin.ExecContext(t.Context(), create); err != nil {
+	if _, err := s.admin.ExecContext(t.Context(), "CREATE DATABASE "+quote(name)+" "+options); err != nil {
 		t.Fatalf("testdb: create database: %v", err)
 	}
 	t.Cleanup(func() {
 		drop := fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", quote(name))
 		// t.Context() is already cancelled when cleanup runs.
-		if _, err := shared.admin.ExecContext(context.Background(), drop); err != nil {
+		if _, err := s.admin.ExecContext(context.Background(), drop); err != nil {
 			t.Errorf("testdb: drop database %s: %v", name, err)
 		}
 	})
-	return databaseURL(shared.base, name)
+	return databaseURL(s.base, name)
 }
 
 // connect reaches the server and makes sure the template database exists. An error means the
