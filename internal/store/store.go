@@ -6,14 +6,12 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -147,30 +145,6 @@ func openPostgres(url string, t Timeouts) (*sql.DB, error) {
 func sqliteDSN(path string, busy time.Duration) string {
 	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(" +
 		strconv.FormatInt(busy.Milliseconds(), 10) + ")&_pragma=synchronous(NORMAL)&_txlock=immediate"
-}
-
-// sqliteLower is SQLite's Unicode-aware lower(): SQLite's own folds ASCII letters only, while a
-// search is case-insensitive for every letter (PostgreSQL's lower() is, in a UTF-8 database).
-const sqliteLower = "taskql_lower"
-
-func init() {
-	gosqlite.MustRegisterDeterministicScalarFunction(sqliteLower, 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		switch v := args[0].(type) {
-		case string:
-			return strings.ToLower(v), nil
-		case []byte:
-			return strings.ToLower(string(v)), nil
-		}
-		return args[0], nil
-	})
-}
-
-// lowerFunc names the SQL function that lowers text in this dialect.
-func (s *Store) lowerFunc() string {
-	if s.dialect == migrate.SQLite {
-		return sqliteLower
-	}
-	return "lower"
 }
 
 // schemeOf names the scheme of a URL for an error message, or says there is none.
