@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -88,7 +87,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		if path == "" {
 			path = DefaultSQLitePath
 		}
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(path, o.timeouts.Lock)), cfg)
+		db, err = gorm.Open(openSQLite(sqliteDSN(path, o.timeouts.Lock)), cfg)
 	default:
 		// The value itself may hold a password: name only what is wrong with it.
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres://, postgresql:// or sqlite:, not %s", schemeOf(url))
