@@ -25,6 +25,11 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres"
 // packages, which go test runs in parallel.
 const templateLockKey = 7_341_590_224
 
+// adminTimeouts bound the statements of the admin connection. Creating and dropping a database is
+// no request: on a server busy with other test runs it may wait longer than a request's 5 s (for
+// the sessions it ends to go, for a checkpoint), and that is no failure of the test.
+var adminTimeouts = store.Timeouts{Statement: 2 * time.Minute, Lock: 2 * time.Minute}
+
 // server is the PostgreSQL server of this test binary, connected once and shared by every test.
 type server struct {
 	base        *url.URL // the server's URL, naming the database the admin connection uses
@@ -95,7 +100,7 @@ func connect() (*server, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, raw)
+	st, err := store.Open(ctx, raw, store.WithTimeouts(adminTimeouts))
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL at %s is unreachable: %w", base.Redacted(), err)
 	}
