@@ -8,16 +8,15 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
-// The world of the store's tests, inserted as rows: the organization org_a with its agency company
-// cmp_a, the project prj_a with the phase phs_a and the task tsk_a, and the users a test asks
-// for, all of cmp_a and members of prj_a. Every row was created and last modified at seededAt.
-
 // seededAt is when every row of the world was created and last modified.
 var seededAt = time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)
 
 // admin is an org admin's scope of org_a: every project and task of it is visible.
 var admin = store.Scope{OrganizationID: "org_a"}
 
+// newWorld inserts the world of the store's tests as rows: the organization org_a with its agency
+// company cmp_a, the project prj_a with the phase phs_a and the task tsk_a, and the users a test
+// asks for, all of cmp_a and members of prj_a. Every row was created and last modified at seededAt.
 func newWorld(t *testing.T, st *store.Store, users ...model.User) {
 	t.Helper()
 	ts := seededAt
@@ -50,5 +49,3 @@ func newWorld(t *testing.T, st *store.Store, users ...model.User) {
 func user(id model.UserID, first, last, email string) model.User {
 	return model.User{ID: id, FirstName: first, LastName: last, Email: email}
 }
-
-func ptr[T any](v T) *T { return &v }
