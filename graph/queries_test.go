@@ -475,6 +475,37 @@ func TestUserSearchIsCaseInsensitiveBeyondASCII(t *testing.T) {
 	})
 }
 
+// The JSON scalar is "Any JSON value, given and returned as it is" (schema.graphqls): a task's
+// completedAction, its data entries' data and its events' data reach the client with their keys
+// in the order given, on both databases. Spaces between tokens mean nothing in JSON: the response,
+// one JSON document, is written compact.
+func TestJSONIsReturnedAsGiven(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		doc := model.JSON(`{"b": 1,  "a": [2, {"z": null, "y": "\u00e9"}]}`)
+		const onTheWire = `{"b":1,"a":[2,{"z":null,"y":"\u00e9"}]}`
+		rows := []any{
+			&model.Event{ID: "evt_json", OrganizationID: "org_acme", Name: "test.json", Entity: "task", EntityID: "tsk_json",
+				Data: doc, Timestamp: at(4)},
+			&model.Task{ID: "tsk_json", OrganizationID: "org_acme", ProjectID: "prj_site", PhaseID: "phs_build", Label: "JSON",
+				Type: model.TaskTypeCallAnalysis, Status: model.TaskStatusCompleted, CompletedAction: doc,
+				TriggerEventID: ptr(model.EventID("evt_json")), CreatedAt: seededAt, ModifiedAt: seededAt},
+			&model.TaskData{ID: "tdt_json", TaskID: "tsk_json", Source: model.TaskDataSourceEmail, Type: model.TaskDataTypeResponse,
+				Data: doc, CreatedAt: seededAt, ModifiedAt: seededAt},
+		}
+		for _, r := range rows {
+			if err := a.st.Create(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := a.post(tokAda, `{ task(id: "tsk_json") { completedAction data { data } triggerEvent { data } events { nodes { data } } } }`, nil).ok()
+		want := `{"task":{"completedAction":` + onTheWire + `,"data":[{"data":` + onTheWire + `}],"triggerEvent":{"data":` +
+			onTheWire + `},"events":{"nodes":[{"data":` + onTheWire + `}]}}}`
+		if string(got) != want {
+			t.Errorf("data =\n%s\nwant\n%s", got, want)
+		}
+	})
+}
+
 // Search text is data, never SQL nor a LIKE pattern.
 func TestUserSearchTakesTheTextLiterally(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *api) {

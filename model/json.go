@@ -8,8 +8,9 @@ import (
 	"io"
 )
 
-// JSON is a JSON document kept as its text: a jsonb column on PostgreSQL, text on SQLite, and
-// the GraphQL scalar JSON. A nil JSON is null.
+// JSON is a JSON document kept as its text, as it was given: a json column on PostgreSQL (not
+// jsonb, which would reorder keys and drop spaces), text on SQLite, and the GraphQL scalar JSON.
+// A nil JSON is null.
 type JSON json.RawMessage
 
 // MarshalGQL writes the document as it is.

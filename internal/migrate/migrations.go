@@ -10,9 +10,12 @@ import (
 var All = []Migration{
 	{ID: "0001_initial", Up: initial},
 	{ID: "0002_task_pages_by_organization", Up: taskPagesByOrganization},
+	{ID: "0003_json_kept_as_given", Up: jsonKeptAsGiven},
 }
 
 // ddl fills in the few types that differ between the dialects. This is the one place they differ.
+// {json} is JSONB on PostgreSQL as 0001_initial was released; 0003_json_kept_as_given made those
+// columns JSON, which a new JSON column should be too.
 func ddl(d Dialect, s string) string {
 	var ts, js string
 	switch d {
@@ -162,4 +165,23 @@ func taskPagesByOrganization(tx *gorm.DB, _ Dialect) error {
 		`DROP INDEX tasks_project_id`,
 		`DROP INDEX tasks_phase_id`,
 	)
+}
+
+// jsonKeptAsGiven makes PostgreSQL keep a JSON document's text as it was given, as SQLite's TEXT
+// does and as the JSON scalar promises ("given and returned as it is"). jsonb stores a parsed form
+// and gives back another text: keys reordered, spaces dropped, escapes decoded, numbers rewritten,
+// a repeated key dropped. json stores the text itself, checked to be JSON. Nothing queries inside
+// these documents, which is what jsonb is for. Rows written before keep jsonb's text: the text
+// they were given is gone.
+func jsonKeptAsGiven(tx *gorm.DB, d Dialect) error {
+	switch d {
+	case Postgres:
+		return execAll(tx,
+			`ALTER TABLE events ALTER COLUMN data TYPE JSON USING data::json`,
+			`ALTER TABLE tasks ALTER COLUMN completed_action TYPE JSON USING completed_action::json`,
+			`ALTER TABLE task_data ALTER COLUMN data TYPE JSON USING data::json`,
+		)
+	default:
+		return nil // SQLite keeps the text already.
+	}
 }

@@ -58,7 +58,7 @@ func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, remov
 				ON CONFLICT DO NOTHING
 			), event AS (
 				INSERT INTO events (id, organization_id, name, actor_id, entity, entity_id, message, data, timestamp)
-				SELECT ?, ?, ?, ?, ?, ?, ?, ?::jsonb, touched.modified_at FROM touched
+				SELECT ?, ?, ?, ?, ?, ?, ?, ?::json, touched.modified_at FROM touched
 			)
 			SELECT modified_at FROM touched`,
 			task, task, textArray(removed), task, textArray(added),

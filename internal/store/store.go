@@ -6,7 +6,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	gosqlite "github.com/glebarez/go-sqlite"
-	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -102,7 +99,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		if path == "" {
 			path = DefaultSQLitePath
 		}
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(path, o.timeouts.Lock)), cfg)
+		db, err = gorm.Open(openSQLite(sqliteDSN(path, o.timeouts.Lock)), cfg)
 	default:
 		// The value itself may hold a password: name only what is wrong with it.
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres://, postgresql:// or sqlite:, not %s", schemeOf(url))
@@ -161,30 +158,6 @@ func openPostgres(url string, t Timeouts) (*sql.DB, error) {
 func sqliteDSN(path string, busy time.Duration) string {
 	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(" +
 		strconv.FormatInt(busy.Milliseconds(), 10) + ")&_pragma=synchronous(NORMAL)&_txlock=immediate"
-}
-
-// sqliteLower is SQLite's Unicode-aware lower(): SQLite's own folds ASCII letters only, while a
-// search is case-insensitive for every letter (PostgreSQL's lower() is, in a UTF-8 database).
-const sqliteLower = "taskql_lower"
-
-func init() {
-	gosqlite.MustRegisterDeterministicScalarFunction(sqliteLower, 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		switch v := args[0].(type) {
-		case string:
-			return strings.ToLower(v), nil
-		case []byte:
-			return strings.ToLower(string(v)), nil
-		}
-		return args[0], nil
-	})
-}
-
-// lowerFunc names the SQL function that lowers text in this dialect.
-func (s *Store) lowerFunc() string {
-	if s.dialect == migrate.SQLite {
-		return sqliteLower
-	}
-	return "lower"
 }
 
 // schemeOf names the scheme of a URL for an error message, or says there is none.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -50,16 +49,9 @@ func (s *Store) filteredUsers(ctx context.Context, sc Scope, f UserFilter) *gorm
 		q = q.Where("EXISTS (SELECT 1 FROM companies fc WHERE fc.id = users.company_id AND fc.kind = ?)", *f.Kind)
 	}
 	if f.Search != "" {
-		pattern := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
-		lower := s.lowerFunc()
-		q = q.Where(`(`+lower+`(users.first_name || ' ' || users.last_name) LIKE ? ESCAPE '\' OR `+lower+`(users.email) LIKE ? ESCAPE '\')`, pattern, pattern)
+		q = q.Where(s.search(f.Search))
 	}
 	return q
-}
-
-// escapeLike makes every character of s match itself in a LIKE pattern.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Users lists the users of the scope's organization that pass the filter, by id.

@@ -25,6 +25,11 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres"
 // packages, which go test runs in parallel.
 const templateLockKey = 7_341_590_224
 
+// adminTimeouts bound the statements of the admin connection. Creating and dropping a database is
+// no request: on a server busy with other test runs it may wait longer than a request's 5 s (for
+// the sessions it ends to go, for a checkpoint), and that is no failure of the test.
+var adminTimeouts = store.Timeouts{Statement: 2 * time.Minute, Lock: 2 * time.Minute}
+
 // server is the PostgreSQL server of this test binary, connected once and shared by every test.
 type server struct {
 	base        *url.URL // the server's URL, naming the database the admin connection uses
@@ -45,6 +50,14 @@ var (
 // unreachable (see the package comment).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	s := reach(t)
+	return s.createDatabase(t, "TEMPLATE "+quote(s.template))
+}
+
+// reach returns the shared server, connecting to it on first use; it skips or fails the test
+// when there is none (see unavailable).
+func reach(t testing.TB) *server {
+	t.Helper()
 	serverOnce.Do(func() { shared, sharedErr = connect() })
 	if sharedErr != nil {
 		unavailable(t, sharedErr)
@@ -52,19 +65,25 @@ func PostgresURL(t testing.TB) string {
 	if shared.templateErr != nil {
 		t.Fatalf("testdb: %v", shared.templateErr)
 	}
+	return shared
+}
+
+// createDatabase creates a database with a fresh name and the given options of CREATE DATABASE,
+// drops it when the test ends (with any connection still open to it), and returns its URL.
+func (s *server) createDatabase(t testing.TB, options string) string {
+	t.Helper()
 	name := "taskql_test_" + randomHex(8)
-	create := fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", quote(name), quote(shared.template))
-	if _, err := shared.admin.ExecContext(t.Context(), create); err != nil {
+	if _, err := s.admin.ExecContext(t.Context(), "CREATE DATABASE "+quote(name)+" "+options); err != nil {
 		t.Fatalf("testdb: create database: %v", err)
 	}
 	t.Cleanup(func() {
 		drop := fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", quote(name))
 		// t.Context() is already cancelled when cleanup runs.
-		if _, err := shared.admin.ExecContext(context.Background(), drop); err != nil {
+		if _, err := s.admin.ExecContext(context.Background(), drop); err != nil {
 			t.Errorf("testdb: drop database %s: %v", name, err)
 		}
 	})
-	return databaseURL(shared.base, name)
+	return databaseURL(s.base, name)
 }
 
 // connect reaches the server and makes sure the template database exists. An error means the
@@ -81,7 +100,7 @@ func connect() (*server, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, raw)
+	st, err := store.Open(ctx, raw, store.WithTimeouts(adminTimeouts))
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL at %s is unreachable: %w", base.Redacted(), err)
 	}

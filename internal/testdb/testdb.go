@@ -44,6 +44,22 @@ func Postgres(t testing.TB) *store.Store {
 	return open(t, PostgresURL(t))
 }
 
+// PostgresCLocale returns a store on a fresh PostgreSQL database created with the C locale
+// (LC_COLLATE and LC_CTYPE 'C', UTF-8, from template0), migrated itself, and dropped when the
+// test ends. There lower() and upper() change only ASCII letters and text sorts byte by byte,
+// whatever the server's default: a test that runs on it shows whether a query depends on the
+// database's locale. (Postgres clones a template made with the server's default locale, which a
+// database cannot change once created, so this one cannot be a clone of it.)
+func PostgresCLocale(t testing.TB) *store.Store {
+	t.Helper()
+	s := reach(t)
+	st := open(t, s.createDatabase(t, "TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'"))
+	if _, err := st.Migrate(t.Context()); err != nil {
+		t.Fatalf("testdb: migrate C-locale postgres: %v", err)
+	}
+	return st
+}
+
 // open opens a store on url and closes it when the test ends.
 func open(t testing.TB, url string) *store.Store {
 	t.Helper()

@@ -94,6 +94,30 @@ func TestPostgresURLOpensAFreshDatabaseDroppedAtCleanup(t *testing.T) {
 	}
 }
 
+// The C-locale database exists to catch queries that depend on the database's locale: it must
+// really have the C locale (where lower('É') is 'É'), and the whole schema.
+func TestPostgresCLocaleIsMigratedWithTheCLocale(t *testing.T) {
+	st := PostgresCLocale(t)
+	var collate, ctype, lowered string
+	err := st.Gorm().WithContext(t.Context()).
+		Raw("SELECT datcollate, datctype, lower('É') FROM pg_database WHERE datname = current_database()").
+		Row().Scan(&collate, &ctype, &lowered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if collate != "C" || ctype != "C" || lowered != "É" {
+		t.Errorf("LC_COLLATE %q, LC_CTYPE %q, lower('É') %q; want C, C and É", collate, ctype, lowered)
+	}
+	ran, err := st.Migrate(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 0 {
+		t.Errorf("Migrate applied %v, want nothing left to apply", ran)
+	}
+	insertOrganization(t, st)
+}
+
 func TestUnreachablePostgresSkipsUnlessRequired(t *testing.T) {
 	t.Setenv("TEST_DATABASE_URL", "postgres://postgres:secret@127.0.0.1:1/postgres?connect_timeout=5")
 	_, err := connect()
