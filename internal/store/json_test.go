@@ -62,7 +62,7 @@ func TestJSONComesBackAsGiven(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gotData, err := st.TaskDataOf(t.Context(), taskIDs)
+		gotData, err := st.TaskDataOf(t.Context(), admin, taskIDs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestJSONComesBackAsGiven(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		history, err := st.EventsOf(t.Context(), &model.Task{ID: "tsk_a", OrganizationID: "org_a"}, store.Page{Limit: 10})
+		history, err := st.EventsOf(t.Context(), admin, "tsk_a", store.Page{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

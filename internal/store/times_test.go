@@ -34,14 +34,13 @@ func TestEventsAreOldestFirstWhateverTheWritersZone(t *testing.T) {
 		if err := st.Create(t.Context(), &events); err != nil {
 			t.Fatal(err)
 		}
-		task := &model.Task{ID: "tsk_a", OrganizationID: "org_a"}
 		type row struct {
 			ID model.EventID
 			At time.Time
 		}
 		list := func(p store.Page) []row {
 			t.Helper()
-			l, err := st.EventsOf(t.Context(), task, p)
+			l, err := st.EventsOf(t.Context(), admin, "tsk_a", p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +85,7 @@ func TestAssigneesAreInTheOrderAssignedWhateverTheWritersZone(t *testing.T) {
 		if err := st.Create(t.Context(), &rows); err != nil {
 			t.Fatal(err)
 		}
-		got, err := st.AssigneesOf(t.Context(), []model.TaskID{"tsk_a"})
+		got, err := st.AssigneesOf(t.Context(), admin, []model.TaskID{"tsk_a"})
 		if err != nil {
 			t.Fatal(err)
 		}
