@@ -23,7 +23,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files of graph/testdata")
 
-// api is a running taskql server, the handler server.go serves, on a seeded database.
+// api is a running taskql server, the handler `taskql serve` serves, on a seeded database.
 type api struct {
 	t   *testing.T
 	st  *store.Store

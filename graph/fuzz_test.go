@@ -19,7 +19,7 @@ import (
 )
 
 // FuzzHandler sends whole POST /query bodies, as an approved org admin, through the handler
-// server.go serves, over SQLite seeded once with the test world. Whatever the body, the server
+// `taskql serve` serves, over SQLite seeded once with the test world. Whatever the body, the server
 // answers with a status DESIGN §3 and §7 name, a GraphQL response, no INTERNAL_SERVER_ERROR (input
 // a client sent is valid or BAD_USER_INPUT), nothing of its SQL or driver, and no refusal that
 // echoes the request (DESIGN §7).

@@ -13,7 +13,7 @@ import (
 	"github.com/taskql/taskql/internal/testdb"
 )
 
-// The benchmarks of whole requests through the handler server.go serves, on the small fixture of
+// The benchmarks of whole requests through the handler `taskql serve` serves, on the small fixture of
 // bench/fixture (40 users, 500 tasks), on both databases, with the documents of the load
 // benchmark (bench/wrk/graphql.lua; docs/PERFORMANCE.md):
 //

@@ -66,7 +66,7 @@ const (
 // maxRefusalBytes bounds the body of a refusal: a refusal never echoes what was sent.
 const maxRefusalBytes = 4 << 10
 
-// TestHostileRequestsAreRefusedCheaply sends each hostile request through the handler server.go
+// TestHostileRequestsAreRefusedCheaply sends each hostile request through the handler `taskql serve`
 // serves, on both databases, and wants its status and code, a cost within bounds, and the next
 // normal request answered. Not parallel: the process's CPU time and allocations must be this
 // test's alone.

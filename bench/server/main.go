@@ -3,7 +3,7 @@
 // GOGC), and on a second, loopback-only
 // address net/http/pprof and /debug/statements, which counts the requests served and the SQL
 // statements they ran (store.CountStatements), so that a CPU profile and the statements per
-// request can be taken under load without touching server.go (docs/PERFORMANCE.md).
+// request can be taken under load without touching the server's code (docs/PERFORMANCE.md).
 //
 //	DATABASE_URL=postgres://… go run ./bench/server --addr 127.0.0.1:8090 --pprof 127.0.0.1:6060
 package main
