@@ -24,7 +24,13 @@ type Proxy struct {
 // returns a URL that reaches it through a Proxy, with the proxy.
 func PostgresBehindProxy(t testing.TB) (string, *Proxy) {
 	t.Helper()
-	u, err := url.Parse(PostgresURL(t))
+	return ProxyTo(t, PostgresURL(t))
+}
+
+// ProxyTo returns a URL that reaches the database of url through a new Proxy, with the proxy.
+func ProxyTo(t testing.TB, to string) (string, *Proxy) {
+	t.Helper()
+	u, err := url.Parse(to)
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
