@@ -501,3 +501,28 @@ func readEvents(t *testing.T, body io.Reader) <-chan event {
 	}()
 	return out
 }
+
+// DESIGN §4: a WebSocket's origin is checked like a CORS origin: a page of an allowed origin may
+// open one, another origin's may not; a client that sends no Origin (not a browser) may.
+func TestWebSocketOriginsAreCheckedLikeCORS(t *testing.T) {
+	t.Parallel()
+	a := live(t, testdb.SQLite(t), "", graph.Options{CORSOrigins: []string{"https://app.example"}})
+	url := "ws" + strings.TrimPrefix(a.srv.URL, "http") + "/query"
+	for origin, ok := range map[string]bool{"https://app.example": true, "https://evil.example": false, "": true} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		conn, res, err := websocket.Dial(t.Context(), url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: h})
+		if conn != nil {
+			conn.CloseNow()
+		}
+		if (err == nil) != ok {
+			status := 0
+			if res != nil {
+				status = res.StatusCode
+			}
+			t.Errorf("origin %q: upgrade error %v (status %d), want it allowed: %v", origin, err, status, ok)
+		}
+	}
+}
