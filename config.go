@@ -28,6 +28,7 @@ type config struct {
 	rateBurst       int
 	trustedDocsPath string
 	listenURL       string
+	metricsAddr     string
 }
 
 // parseServe reads serve's configuration. Every limit of DESIGN §7 has a flag and a TASKQL_*
@@ -53,6 +54,7 @@ func parseServe(args []string) (config, error) {
 	fs.DurationVar(&c.timeouts.Lock, "lock-timeout", envDuration("TASKQL_LOCK_TIMEOUT", c.timeouts.Lock), "PostgreSQL lock_timeout, SQLite busy_timeout")
 	rate := fs.Float64("rate-limit", envFloat("TASKQL_RATE_LIMIT", -1), "requests per second per token (0: none; default 0 in development, 50 in production)")
 	fs.IntVar(&c.rateBurst, "rate-burst", envInt("TASKQL_RATE_BURST", 100), "requests a token may send at once before its rate applies")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", os.Getenv("TASKQL_METRICS_ADDR"), "in production, the `address` of /metrics (off when empty; development serves it on --addr)")
 	fs.StringVar(&c.listenURL, "listen-database-url", os.Getenv("TASKQL_LISTEN_DATABASE_URL"), "PostgreSQL `URL` of the connection that LISTENs for other processes' changes (default DATABASE_URL; never a pooler in transaction mode)")
 	fs.Int64Var(&l.WebSocketMessage, "max-websocket-message", int64(envInt("TASKQL_MAX_WEBSOCKET_MESSAGE", int(l.WebSocketMessage))), "largest message a client may send on a WebSocket (close 4400)")
 	fs.IntVar(&l.SubscriptionsPerConnection, "max-subscriptions-per-connection", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_CONNECTION", l.SubscriptionsPerConnection), "most subscriptions of one WebSocket connection")

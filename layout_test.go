@@ -13,9 +13,10 @@ import (
 // message says why that arrow is not drawn. Tests (package x_test) may import more.
 var layout = map[string][]string{
 	// The command wires everything and holds no logic.
-	".": {"graph", "internal/auth", "internal/guard", "internal/migrate", "internal/pubsub", "internal/rules", "internal/seed", "internal/store", "model"},
+	".": {"graph", "internal/auth", "internal/guard", "internal/migrate", "internal/pubsub", "internal/rules", "internal/seed",
+		"internal/store", "internal/telemetry", "model"},
 	// The GraphQL adapter reaches data only through the rules.
-	"graph": {"internal/auth", "internal/guard", "internal/rules", "model"},
+	"graph": {"internal/auth", "internal/guard", "internal/rules", "internal/telemetry", "model"},
 	// The rules know nothing of GraphQL or HTTP; they read and write through the store, and
 	// publish committed changes on the bus.
 	"internal/rules": {"internal/auth", "internal/pubsub", "internal/store", "model"},
@@ -28,6 +29,10 @@ var layout = map[string][]string{
 	"internal/auth": {"model"},
 	// What every request passes before an adapter reads it: HTTP only.
 	"internal/guard": {},
+	// Logs, metrics and traces: set up by the command, fed by the adapters; it reads nothing.
+	"internal/telemetry": {"internal/guard"},
+	// Tests of faults (a PostgreSQL stopped, killed, locked) against the built server.
+	"internal/faults": {"internal/testdb"},
 	// Fixture files are written through the store, with hashed tokens.
 	"internal/seed": {"internal/auth", "internal/store", "model"},
 	// A fresh database per test.
@@ -39,6 +44,7 @@ var layout = map[string][]string{
 	"bench/gen":       {"internal/auth", "internal/store"},
 	"bench/hostile":   {},
 	"bench/layers":    {},
+	"bench/realtime":  {},
 	"bench/server":    {"graph", "internal/rules", "internal/store"},
 	"bench/statement": {},
 }
@@ -54,7 +60,8 @@ var confined = []struct {
 	{"github.com/glebarez/", []string{"internal/store"}, "the database driver is the store's"},
 	{"github.com/99designs/gqlgen", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
 	{"github.com/vektah/gqlparser", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
-	{"net/http", []string{".", "graph", "internal/auth", "internal/guard", "bench/hostile", "bench/server"},
+	{"net/http", []string{".", "graph", "internal/auth", "internal/guard", "internal/telemetry", "internal/faults",
+		"bench/hostile", "bench/server", "bench/realtime"},
 		"the rules, the store and the nouns know nothing of HTTP"},
 }
 

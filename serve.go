@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,11 +12,14 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/taskql/taskql/graph"
 	"github.com/taskql/taskql/internal/migrate"
 	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/internal/telemetry"
 )
 
 // serve serves the API until ctx is done (SIGINT, SIGTERM), then drains: /readyz turns 503 and
@@ -25,10 +29,12 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if c.production {
-		defer slog.SetDefault(slog.Default())
-		slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	defer slog.SetDefault(slog.Default())
+	tel, err := telemetry.Setup(ctx, telemetry.Config{Production: c.production})
+	if err != nil {
+		return err
 	}
+	defer tel.Shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // spans not sent are lost either way
 	if os.Getenv("GOGC") == "" {
 		// A GraphQL response allocates per field: a larger heap target halves the collector's share
 		// of the CPU and keeps the process near 80 MB under load (docs/PERFORMANCE.md).
@@ -38,7 +44,11 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := open(ctx, store.WithTimeouts(c.timeouts))
+	storeOpts := []store.Option{store.WithTimeouts(c.timeouts)}
+	if tel.Tracing {
+		storeOpts = append(storeOpts, store.WithTracing())
+	}
+	st, err := open(ctx, storeOpts...)
 	if err != nil {
 		return err
 	}
@@ -50,16 +60,54 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	defer bus.Close()
 	svc := rules.New(st, rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus))
 	go svc.Deliver(context.WithoutCancel(ctx))
+	if err := observe(tel, st, svc, &opts); err != nil {
+		return err
+	}
 	if !c.noDemo {
 		if opts.PlaygroundToken, err = demo(ctx, st, svc, out); err != nil {
 			return err
 		}
 	}
+	return c.listen(ctx, out, graph.NewServer(svc, opts), tel)
+}
+
+// observe gives the operator the database pool's, the subscriptions' and the events' series
+// (DESIGN §8), and the API its telemetry; development serves the metrics on the API's port.
+func observe(tel *telemetry.Telemetry, st *store.Store, svc *rules.Service, opts *graph.Options) error {
+	db, err := st.Gorm().DB()
+	if err != nil {
+		return err
+	}
+	tel.Metrics.Database(db)
+	tel.Metrics.Gauge("taskql_subscriptions_active", "Subscriptions this process holds.",
+		func() float64 { return float64(svc.Subscriptions()) })
+	tel.Metrics.Counter("taskql_events_published_total", "Committed changes of assignees this process published.",
+		func() float64 { return float64(svc.Stats().Published) })
+	tel.Metrics.Counter("taskql_events_delivered_total", "Messages this process delivered to its subscribers.",
+		func() float64 { return float64(svc.Stats().Delivered) })
+	opts.Telemetry = tel
+	opts.Metrics = promhttp.HandlerFor(tel.Registry, promhttp.HandlerOpts{})
+	return nil
+}
+
+// listen serves the API on --addr, and in production the metrics on --metrics-addr when set,
+// never behind the public API's port (DESIGN §8).
+func (c config) listen(ctx context.Context, out io.Writer, api *graph.Server, tel *telemetry.Telemetry) error {
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	api := graph.NewServer(svc, opts)
+	if c.production && c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		metrics := &http.Server{Handler: promhttp.HandlerFor(tel.Registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = metrics.Serve(mln) }()
+		defer metrics.Close()
+		slog.Info("serving metrics", "addr", mln.Addr().String())
+	}
 	c.announce(out, ln.Addr())
 	return serveHTTP(ctx, ln, api)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/guard"
 	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/internal/telemetry"
 	"github.com/taskql/taskql/model"
 )
 
@@ -141,5 +142,6 @@ func refuse(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 		slog.ErrorContext(r.Context(), "authenticate", "request_id", guard.RequestID(r.Context()), "err", err)
 	}
+	telemetry.RecordOf(r.Context()).Codes(code)
 	writeErrors(w, status, gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}})
 }

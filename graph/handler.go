@@ -15,10 +15,12 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vikstrous/dataloadgen"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/guard"
 	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/internal/telemetry"
 )
 
 // Options tune the HTTP API.
@@ -44,6 +46,12 @@ type Options struct {
 	// TrustedDocuments, when set, are the only operations that run; automatic persisted queries
 	// then serve them by hash and register nothing new.
 	TrustedDocuments *TrustedDocuments
+	// Telemetry, when set, writes an access line and counts each request, and traces it when
+	// traces are exported (DESIGN §8).
+	Telemetry *telemetry.Telemetry
+	// Metrics, when set, is served at /metrics (development mode: production serves metrics on
+	// an address of their own).
+	Metrics http.Handler
 }
 
 // graphQL is the GraphQL endpoint, for requests that carry their viewer (WebSocket connections
@@ -88,8 +96,12 @@ func (g *graphQL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := withPendingDocument(withLoaders(r.Context(), l))
 	exec := g.closed
-	if v := viewer(ctx); v != nil && v.IsAccessApproved {
-		exec = g.open
+	v := viewer(ctx)
+	if v != nil {
+		telemetry.RecordOf(ctx).Viewer(string(v.ID))
+		if v.IsAccessApproved {
+			exec = g.open
+		}
 	}
 	exec.ServeHTTP(w, r.WithContext(ctx))
 }
@@ -103,6 +115,7 @@ func newExecutor(r *Resolver, opts Options, limits Limits, docs *documentCache, 
 	srv.AddTransport(queryOverGET{})
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
 	srv.AddTransport(transport.POST{})
+	srv.Use(observer{})
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(limits.Tokens)
 	if !open {
@@ -192,8 +205,36 @@ func NewServer(svc *rules.Service, opts Options) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready(svc))
-	s.Handler = guard.WithRequestID(mux)
+	if opts.Metrics != nil && !opts.Production {
+		mux.Handle("GET /metrics", opts.Metrics)
+	}
+	s.Handler = guard.WithRequestID(observed(opts.Telemetry, mux))
 	return s
+}
+
+// routes are the paths of the API, by which requests are counted; anything else is "other".
+var routes = map[string]bool{"/": true, "/query": true, "/healthz": true, "/readyz": true, "/metrics": true}
+
+func route(r *http.Request) string {
+	if routes[r.URL.Path] {
+		return r.URL.Path
+	}
+	return "other"
+}
+
+// observed writes each request's access line and counts it, and traces it when traces are
+// exported, continuing the caller's trace (traceparent).
+func observed(t *telemetry.Telemetry, next http.Handler) http.Handler {
+	if t == nil {
+		return next
+	}
+	next = t.Observe(route, next)
+	if t.Tracing {
+		next = otelhttp.NewHandler(next, "taskql", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			return r.Method + " " + route(r)
+		}))
+	}
+	return next
 }
 
 // stream serves a long-lived request: the server's read and write timeouts, meant for ordinary

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/taskql/taskql/internal/guard"
+	"github.com/taskql/taskql/internal/telemetry"
 )
 
 // checkBody refuses a POST whose body is not one GraphQL request in JSON: 415 for another media
@@ -20,12 +21,12 @@ func checkBody(render guard.Render, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			if !isJSON(r) {
-				render.Refuse(w, r, guard.Refusal{Status: http.StatusUnsupportedMediaType, Code: codeBadUserInput,
+				render.Refuse(w, r, guard.Refusal{Status: http.StatusUnsupportedMediaType, Code: codeBadUserInput, Limit: "request",
 					Message: "a GraphQL request by POST must be application/json"})
 				return
 			}
 			if msg := bodyProblem(guard.Body(r.Context())); msg != "" {
-				render.Refuse(w, r, guard.Refusal{Status: http.StatusBadRequest, Code: codeBadUserInput, Message: msg})
+				render.Refuse(w, r, guard.Refusal{Status: http.StatusBadRequest, Code: codeBadUserInput, Limit: "request", Message: msg})
 				return
 			}
 		}
@@ -80,6 +81,11 @@ func isKind(v json.RawMessage, kind string) bool {
 }
 
 // writeRefusal renders a guard's refusal as a GraphQL response.
-func writeRefusal(w http.ResponseWriter, _ *http.Request, f guard.Refusal) {
+func writeRefusal(w http.ResponseWriter, r *http.Request, f guard.Refusal) {
+	rec := telemetry.RecordOf(r.Context())
+	rec.Codes(f.Code)
+	if f.Limit != "" {
+		rec.Refused(f.Limit)
+	}
 	writeErrors(w, f.Status, gqlerror.List{{Message: f.Message, Extensions: map[string]any{"code": f.Code}}})
 }

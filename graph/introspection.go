@@ -33,6 +33,7 @@ func (i introspectionGate) MutateOperationContext(ctx context.Context, opCtx *gr
 	if !introspects(opCtx.Doc, opCtx.Operation.SelectionSet) {
 		return nil
 	}
+	refused(ctx, "introspection")
 	if v := viewer(ctx); v != nil && !v.IsAccessApproved {
 		return refusal(codeForbidden, "the viewer's access is not approved")
 	}

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -111,7 +112,7 @@ var _ interface {
 func (documentLimits) ExtensionName() string                   { return "DocumentLimits" }
 func (documentLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (l documentLimits) MutateOperationParameters(_ context.Context, raw *graphql.RawParams) *gqlerror.Error {
+func (l documentLimits) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
 	if raw.Query == "" || l.cache.has(raw.Query) {
 		return nil
 	}
@@ -122,13 +123,20 @@ func (l documentLimits) MutateOperationParameters(_ context.Context, raw *graphq
 			gqlErr = gqlerror.Errorf("the document does not parse")
 		}
 		errcode.Set(gqlErr, errcode.ParseFailed)
+		if strings.HasPrefix(gqlErr.Message, "exceeded token limit") { // gqlparser's words
+			refused(ctx, "tokens")
+		}
 		return gqlErr
 	}
-	return l.check(doc)
+	limit, refusal := l.check(doc)
+	if refusal != nil {
+		refused(ctx, limit)
+	}
+	return refusal
 }
 
-// check counts a parsed, unvalidated document against the limits.
-func (l documentLimits) check(doc *ast.QueryDocument) *gqlerror.Error {
+// check counts a parsed, unvalidated document against the limits, and names the limit it passes.
+func (l documentLimits) check(doc *ast.QueryDocument) (string, *gqlerror.Error) {
 	c := counter{fragments: map[string]*ast.FragmentDefinition{}, sizes: map[string]size{}, limit: l.limits.Complexity}
 	written := 0
 	for _, f := range doc.Fragments {
@@ -139,27 +147,27 @@ func (l documentLimits) check(doc *ast.QueryDocument) *gqlerror.Error {
 		written += countWritten(op.SelectionSet)
 	}
 	if written > l.limits.Selections {
-		return refusal(errcode.ValidationFailed, "the document selects %d fields, aliases and fragment spreads, more than the limit of %d", written, l.limits.Selections)
+		return "selections", refusal(errcode.ValidationFailed, "the document selects %d fields, aliases and fragment spreads, more than the limit of %d", written, l.limits.Selections)
 	}
 	for _, op := range doc.Operations {
 		s, cycle := c.selectionSet(op.SelectionSet, nil)
 		switch {
 		case cycle != "":
-			return refusal(errcode.ValidationFailed, "fragment %s spreads itself", cycle)
+			return "fragments", refusal(errcode.ValidationFailed, "fragment %s spreads itself", cycle)
 		case s.fields > l.limits.Complexity:
-			return refusal(complexityLimitExceeded, "the operation selects more than %d fields once its fragments expand, more than its complexity limit allows", l.limits.Complexity)
+			return "complexity", refusal(complexityLimitExceeded, "the operation selects more than %d fields once its fragments expand, more than its complexity limit allows", l.limits.Complexity)
 		case s.depth > l.limits.Depth:
-			return refusal(errcode.ValidationFailed, "the operation nests fields %d deep, more than the limit of %d", s.depth, l.limits.Depth)
+			return "depth", refusal(errcode.ValidationFailed, "the operation nests fields %d deep, more than the limit of %d", s.depth, l.limits.Depth)
 		case s.introspections > maxIntrospections:
-			return refusal(errcode.ValidationFailed, "the operation introspects the schema %d times, more than the limit of %d", s.introspections, maxIntrospections)
+			return "introspection", refusal(errcode.ValidationFailed, "the operation introspects the schema %d times, more than the limit of %d", s.introspections, maxIntrospections)
 		}
 		if op.Operation == ast.Mutation {
 			if n := c.rootFields(op.SelectionSet, nil); n > l.limits.RootMutations {
-				return refusal(errcode.ValidationFailed, "the operation has %d mutation fields, more than the limit of %d", n, l.limits.RootMutations)
+				return "mutations", refusal(errcode.ValidationFailed, "the operation has %d mutation fields, more than the limit of %d", n, l.limits.RootMutations)
 			}
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // complexityLimitExceeded is gqlgen's code for a query over its complexity limit.

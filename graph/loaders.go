@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/rules"
@@ -29,9 +31,12 @@ type loaders struct {
 // loaderWait is how long a loader gathers keys before it reads them.
 const loaderWait = time.Millisecond
 
-// batch adapts a batch read of the rules to a loader's fetch, for the request's viewer.
-func batch[K comparable, V any](read func(context.Context, *model.Viewer, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
+// batch adapts a batch read of the rules to a loader's fetch, for the request's viewer, traced as
+// one span per batch (DESIGN §8: a span for each resolver batch).
+func batch[K comparable, V any](name string, read func(context.Context, *model.Viewer, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
 	return func(ctx context.Context, keys []K) (map[K]V, error) {
+		ctx, span := tracer.Start(ctx, "loader "+name, trace.WithAttributes(attribute.Int("loader.keys", len(keys))))
+		defer span.End()
 		return read(ctx, auth.ViewerFrom(ctx), keys)
 	}
 }
@@ -39,15 +44,15 @@ func batch[K comparable, V any](read func(context.Context, *model.Viewer, []K) (
 func newLoaders(r *rules.Service, opts ...dataloadgen.Option) *loaders {
 	w := append([]dataloadgen.Option{dataloadgen.WithWait(loaderWait)}, opts...)
 	return &loaders{
-		users:         dataloadgen.NewMappedLoader(batch(r.UsersByID), w...),
-		projects:      dataloadgen.NewMappedLoader(batch(r.ProjectsByID), w...),
-		phases:        dataloadgen.NewMappedLoader(batch(r.PhasesByID), w...),
-		organizations: dataloadgen.NewMappedLoader(batch(r.OrganizationsByID), w...),
-		companies:     dataloadgen.NewMappedLoader(batch(r.CompaniesByID), w...),
-		events:        dataloadgen.NewMappedLoader(batch(r.EventsByID), w...),
-		assignees:     dataloadgen.NewMappedLoader(batch(r.AssigneesOf), w...),
-		taskData:      dataloadgen.NewMappedLoader(batch(r.TaskDataOf), w...),
-		phasesOf:      dataloadgen.NewMappedLoader(batch(r.PhasesOfProjects), w...),
+		users:         dataloadgen.NewMappedLoader(batch("UsersByID", r.UsersByID), w...),
+		projects:      dataloadgen.NewMappedLoader(batch("ProjectsByID", r.ProjectsByID), w...),
+		phases:        dataloadgen.NewMappedLoader(batch("PhasesByID", r.PhasesByID), w...),
+		organizations: dataloadgen.NewMappedLoader(batch("OrganizationsByID", r.OrganizationsByID), w...),
+		companies:     dataloadgen.NewMappedLoader(batch("CompaniesByID", r.CompaniesByID), w...),
+		events:        dataloadgen.NewMappedLoader(batch("EventsByID", r.EventsByID), w...),
+		assignees:     dataloadgen.NewMappedLoader(batch("AssigneesOf", r.AssigneesOf), w...),
+		taskData:      dataloadgen.NewMappedLoader(batch("TaskDataOf", r.TaskDataOf), w...),
+		phasesOf:      dataloadgen.NewMappedLoader(batch("PhasesOfProjects", r.PhasesOfProjects), w...),
 	}
 }
 

@@ -90,6 +90,7 @@ func subscribe[T any](ctx context.Context, limits *subscriptionLimits, start fun
 	}
 	release, err := limits.acquire(ctx, v)
 	if err != nil {
+		refused(ctx, "subscriptions")
 		return nil, err
 	}
 	ch, err := start(ctx)

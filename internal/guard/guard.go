@@ -26,6 +26,8 @@ type Refusal struct {
 	Message string
 	// RetryAfter, when positive, is sent as the Retry-After header (whole seconds, at least 1).
 	RetryAfter time.Duration
+	// Limit names the limit of DESIGN §7 that refused the request, for the operator's metrics.
+	Limit string
 }
 
 // The codes of the refusals.
@@ -86,7 +88,7 @@ const drainBytes = 16 << 20
 
 func refuseTooLarge(w http.ResponseWriter, r *http.Request, body io.Reader, max int64, render Render) {
 	w.Header().Set("Connection", "close")
-	render.Refuse(w, r, Refusal{Status: http.StatusRequestEntityTooLarge, Code: CodeBadUserInput,
+	render.Refuse(w, r, Refusal{Status: http.StatusRequestEntityTooLarge, Code: CodeBadUserInput, Limit: "body",
 		Message: "the request body is larger than " + strconv.FormatInt(max, 10) + " bytes"})
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
@@ -128,7 +130,7 @@ func Admission(n int, render Render, next http.Handler) http.Handler {
 		case slots <- struct{}{}:
 		case <-r.Context().Done():
 			if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
-				render.Refuse(w, r, Refusal{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+				render.Refuse(w, r, Refusal{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Limit: "deadline",
 					Message: "the server is too busy to start the request before its deadline; retry", RetryAfter: time.Second})
 			}
 			return

@@ -53,7 +53,7 @@ func (rl *Rate) Middleware(key func(*http.Request) string, render Render, next h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if k := key(r); k != "" {
 			if wait := rl.take(k); wait > 0 {
-				render.Refuse(w, r, Refusal{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+				render.Refuse(w, r, Refusal{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Limit: "rate",
 					Message: "too many requests for this token; retry after the time Retry-After gives", RetryAfter: wait})
 				return
 			}

@@ -2,6 +2,10 @@ package rules
 
 import (
 	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -128,6 +132,8 @@ func (s *Service) UnassignUser(ctx context.Context, v *model.Viewer, task model.
 // found) without being candidates.
 func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.TaskID, candidates []model.UserID,
 	nextOf func(old []model.UserID) []model.UserID, mustExist ...model.UserID) (*Changed, error) {
+	ctx, span := tracer.Start(ctx, "rules.change", trace.WithAttributes(attribute.String("taskql.task_id", string(taskID))))
+	defer span.End()
 	sc, err := scope(v)
 	if err != nil {
 		return nil, err
@@ -171,9 +177,11 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.Task
 		return s.publish(ctx, tx, t.Task, done.Event)
 	})
 	if err != nil {
+		span.SetStatus(codes.Error, "refused or failed")
 		return nil, fmt.Errorf("change assignees of %s: %w", taskID, err)
 	}
 	if done != nil {
+		s.stats.published.Add(1)
 		for _, fn := range s.changed {
 			fn(*done)
 		}

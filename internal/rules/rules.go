@@ -7,6 +7,9 @@ package rules
 
 import (
 	"context"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
 
 	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/pubsub"
@@ -30,6 +33,24 @@ type Service struct {
 	changed      []func(AssigneesChanged)
 	bus          pubsub.Bus
 	hub          hub
+	stats        struct{ published, delivered atomic.Int64 }
+}
+
+// tracer makes the spans of the use cases, between the adapter's and the SQL statements' (DESIGN
+// §8).
+var tracer = otel.Tracer("github.com/taskql/taskql/internal/rules")
+
+// Stats counts what the service published and delivered since it started.
+type Stats struct {
+	// Published counts the committed changes of assignees this process made and published.
+	Published int64
+	// Delivered counts the messages this process handed to its subscribers.
+	Delivered int64
+}
+
+// Stats are the service's counts so far.
+func (s *Service) Stats() Stats {
+	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load()}
 }
 
 // Option configures a Service.

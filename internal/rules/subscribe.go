@@ -133,6 +133,8 @@ func (s *Service) Deliver(ctx context.Context) {
 // deliver loads one change once, whatever the number of subscribers, learns in one query which of
 // them see its task now, and hands it to those.
 func (s *Service) deliver(ctx context.Context, m message) error {
+	ctx, span := tracer.Start(ctx, "rules.deliver")
+	defer span.End()
 	s.hub.mu.Lock()
 	var subs []*subscription
 	for _, sub := range s.hub.subs[m.Organization] {
@@ -166,6 +168,7 @@ func (s *Service) deliver(ctx context.Context, m message) error {
 		}
 		select {
 		case sub.out <- change:
+			s.stats.delivered.Add(1)
 		default:
 			sub.end() // too far behind: better ended than silently missing changes
 		}

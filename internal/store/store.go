@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/opentelemetry-go-extra/otelgorm"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -60,10 +61,15 @@ type Option func(*options)
 type options struct {
 	timeouts Timeouts
 	counting bool
+	tracing  bool
 }
 
 // WithTimeouts sets the statement and lock timeouts; zero leaves one unbounded.
 func WithTimeouts(t Timeouts) Option { return func(o *options) { o.timeouts = t } }
+
+// WithTracing makes a span of each SQL statement (otelgorm, an OpenTelemetry plugin of GORM), its text without
+// the values: under the request's span when traces are exported (DESIGN §8).
+func WithTracing() Option { return func(o *options) { o.tracing = true } }
 
 // WithStatementCounting makes CountStatements count: tests and benchmarks assert with it how many
 // statements a request runs. A serving process leaves it off and pays nothing for it.
@@ -104,15 +110,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		// The value itself may hold a password: name only what is wrong with it.
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres://, postgresql:// or sqlite:, not %s", schemeOf(url))
 	}
+	if err == nil {
+		err = instrument(db, o)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if o.counting {
-		if err := registerStatementCounter(db); err != nil {
-			return nil, fmt.Errorf("open database: %w", err)
-		}
-	}
-	if err := registerHealth(db, &health{}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}}
@@ -132,6 +133,22 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// instrument hooks into every statement what watches it: the outage log, and as asked the
+// statement counter and the tracing plugin.
+func instrument(db *gorm.DB, o options) error {
+	if o.counting {
+		if err := registerStatementCounter(db); err != nil {
+			return err
+		}
+	}
+	if o.tracing {
+		if err := db.Use(otelgorm.NewPlugin(otelgorm.WithoutMetrics(), otelgorm.WithoutQueryVariables())); err != nil {
+			return err
+		}
+	}
+	return registerHealth(db, &health{})
 }
 
 // openPostgres connects through pgx, reading every timestamptz in UTC: the API's times do not
