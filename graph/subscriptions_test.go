@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -441,7 +442,8 @@ func TestServerSentEventsCarryTheChanges(t *testing.T) {
 	t.Fatal("the stream ended without a change")
 }
 
-// The legacy graphql-ws subprotocol (connection_init, start, data) works too.
+// The legacy graphql-ws subprotocol (connection_init, start, data) works too, and its
+// connection stays open past the 3 s of connection_init.
 func TestTheLegacyGraphQLWSProtocolWorks(t *testing.T) {
 	t.Parallel()
 	a := live(t, testdb.SQLite(t), "", graph.Options{})
@@ -451,6 +453,9 @@ func TestTheLegacyGraphQLWSProtocolWorks(t *testing.T) {
 	p, _ := json.Marshal(map[string]any{"query": changes})
 	ws.send(wsMessage{Type: "start", ID: "1", Payload: p})
 	a.subscribed(1)
+	// Past the 3 s within which connection_init must come (a legacy socket was once closed then).
+	timer := time.NewTimer(3500 * time.Millisecond)
+	<-timer.C
 	a.mutate(tokAdmin, `assignUsers(taskId: "tsk_03logo", userIds: ["usr_ada"])`)
 	if m := ws.expect("data"); !strings.Contains(string(m.Payload), `"usr_ada"`) {
 		t.Errorf("data: %s", m.Payload)

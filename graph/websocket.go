@@ -133,6 +133,14 @@ func (c *socket) refuse(code int, reason string) {
 	}
 }
 
+// initialise stops the clock of connection_init; c.mu is held.
+func (c *socket) initialise() {
+	c.inited = true
+	if c.initTimer != nil {
+		c.initTimer.Stop()
+	}
+}
+
 // incoming is what a client's message must hold.
 type incoming struct {
 	Type string `json:"type"`
@@ -165,20 +173,21 @@ func (c *socket) check(data []byte) (int, string) {
 	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
 		return closeInvalidMessage, "Invalid message received"
 	}
-	if c.Subprotocol() != "graphql-transport-ws" {
-		return 0, "" // the legacy graphql-ws protocol has no codes of its own
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.Subprotocol() != "graphql-transport-ws" {
+		// The legacy graphql-ws protocol has no codes of its own: only the clock of its init.
+		if m.Type == "connection_init" {
+			c.initialise()
+		}
+		return 0, ""
+	}
 	switch m.Type {
 	case "connection_init":
 		if c.inited {
 			return closeTooManyInitials, "Too many initialisation requests"
 		}
-		c.inited = true
-		if c.initTimer != nil {
-			c.initTimer.Stop()
-		}
+		c.initialise()
 	case "subscribe":
 		switch {
 		case !c.acked:

@@ -63,7 +63,7 @@ func (m *Metrics) operationLabel(name string) string {
 	return name
 }
 
-// Database adds the connection pool's series (taskql_db_*: open, in use, waits).
+// Database adds the connection pool's series (go_sql_*{db_name="taskql"}: open, in use, waits).
 func (m *Metrics) Database(db *sql.DB) {
 	m.registry.MustRegister(collectors.NewDBStatsCollector(db, "taskql"))
 }

@@ -32,6 +32,8 @@ type Config struct {
 	Log io.Writer
 	// Env reads the environment (os.Getenv when nil): the OTEL_* variables.
 	Env func(string) string
+	// Exporter, when set, receives the spans instead of an OTLP endpoint (a test's in-memory one).
+	Exporter sdktrace.SpanExporter
 }
 
 // Telemetry is the process's metrics registry and tracer provider.
@@ -68,19 +70,26 @@ func Setup(ctx context.Context, c Config) (*Telemetry, error) {
 	t.Metrics = newMetrics(t.Registry)
 
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	if c.Env("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && c.Env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return t, nil
-	}
-	exp, err := exporter(ctx, c.Env)
-	if err != nil {
-		return nil, fmt.Errorf("telemetry: OTLP exporter: %w", err)
+	exp := c.Exporter
+	if exp == nil {
+		if c.Env("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && c.Env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+			return t, nil
+		}
+		var err error
+		if exp, err = exporter(ctx, c.Env); err != nil {
+			return nil, fmt.Errorf("telemetry: OTLP exporter: %w", err)
+		}
 	}
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(serviceName(c.Env))))
 	if err != nil && !errors.Is(err, resource.ErrSchemaURLConflict) {
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
 	// The sampler is the SDK's: OTEL_TRACES_SAMPLER, parent-based always-on by default.
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	batch := sdktrace.WithBatcher(exp)
+	if c.Exporter != nil {
+		batch = sdktrace.WithSyncer(exp) // a test reads the spans as soon as they end
+	}
+	tp := sdktrace.NewTracerProvider(batch, sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
 	t.Tracing, t.shutdown = true, tp.Shutdown
 	return t, nil
