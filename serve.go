@@ -79,6 +79,13 @@ func observe(tel *telemetry.Telemetry, st *store.Store, svc *rules.Service, opts
 		return err
 	}
 	tel.Metrics.Database(db)
+	tel.Metrics.Gauge("taskql_database_up", "1 while the last statement reached the database, 0 during an outage.",
+		func() float64 {
+			if st.Reachable() {
+				return 1
+			}
+			return 0
+		})
 	tel.Metrics.Gauge("taskql_subscriptions_active", "Subscriptions this process holds.",
 		func() float64 { return float64(svc.Subscriptions()) })
 	tel.Metrics.Counter("taskql_events_published_total", "Committed changes of assignees this process published.",

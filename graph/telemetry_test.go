@@ -225,6 +225,7 @@ func TestAMutationsTraceNestsOperationRulesAndStatements(t *testing.T) {
 	if parentOf(op) != http.Name || parentOf(change) != op.Name {
 		t.Errorf("graphql.mutation under %q, rules.change under %q; want them nested under the request", parentOf(op), parentOf(change))
 	}
+	t.Logf("spans: %v", names)
 	if statements < 3 { // lock the task, read the candidates and the assignees, write
 		t.Errorf("%d statements under rules.change, want the transaction's; spans: %v", statements, names)
 	}

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/model"
@@ -116,99 +119,175 @@ func (s *Service) Subscriptions() int {
 	return n
 }
 
+// maxBatch bounds the changes delivered together.
+const maxBatch = 256
+
 // Deliver delivers the bus's messages to this process's subscriptions until the bus closes: the
-// loop every serving process runs once.
+// loop every serving process runs once. Messages that arrive together are delivered together,
+// with a constant number of statements for the lot, so that a burst of changes costs the
+// database little more than one change.
 func (s *Service) Deliver(ctx context.Context) {
-	for payload := range s.bus.Messages() {
-		var m message
-		if err := json.Unmarshal([]byte(payload), &m); err != nil || m.Kind != kindAssigneesChanged {
-			continue // a message of another kind, or of a newer version, is not ours
+	messages := s.bus.Messages()
+	for payload := range messages {
+		batch := decode(nil, payload)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case p, ok := <-messages:
+				if !ok {
+					break more
+				}
+				batch = decode(batch, p)
+			default:
+				break more
+			}
 		}
-		if err := s.deliver(ctx, m); err != nil {
-			slog.WarnContext(ctx, "deliver a change to its subscribers", "event", m.Event, "err", err)
+		if err := s.deliver(ctx, batch); err != nil {
+			slog.WarnContext(ctx, "deliver changes to their subscribers", "changes", len(batch), "err", err)
 		}
 	}
 }
 
-// deliver loads one change once, whatever the number of subscribers, learns in one query which of
-// them see its task now, and hands it to those.
-func (s *Service) deliver(ctx context.Context, m message) error {
-	ctx, span := tracer.Start(ctx, "rules.deliver")
+// decode adds a payload to the batch if it is a change of assignees (a message of another kind,
+// or of a newer version, is not ours).
+func decode(batch []message, payload string) []message {
+	var m message
+	if err := json.Unmarshal([]byte(payload), &m); err != nil || m.Kind != kindAssigneesChanged {
+		return batch
+	}
+	return append(batch, m)
+}
+
+// deliver hands each change of a batch to the subscribers that want it and see its task now, in
+// order. It loads the changes once, whatever the number of subscribers, and learns in one query
+// which of them see which task.
+func (s *Service) deliver(ctx context.Context, batch []message) error {
+	ctx, span := tracer.Start(ctx, "rules.deliver", trace.WithAttributes(attribute.Int("taskql.changes", len(batch))))
 	defer span.End()
-	s.hub.mu.Lock()
-	var subs []*subscription
-	for _, sub := range s.hub.subs[m.Organization] {
-		if sub.wants(m) {
-			subs = append(subs, sub)
-		}
-	}
-	s.hub.mu.Unlock()
-	if len(subs) == 0 {
-		return nil
-	}
-	change, err := s.changeOf(ctx, m)
-	if err != nil {
-		return err
-	}
-	hashes := make([]string, len(subs))
-	for i, sub := range subs {
-		hashes[i] = sub.viewer.TokenHash
-	}
-	audience, err := s.store.Audience(ctx, m.Task, hashes)
-	if err != nil {
-		return err
-	}
-	for _, sub := range subs {
-		switch st := audience[sub.viewer.TokenHash]; {
-		case !st.Valid:
-			sub.end() // the token was revoked, or its user's access withdrawn: no more deliveries
-			continue
-		case !st.Sees:
+	for _, org := range byOrganization(batch) {
+		subs := s.hub.of(org[0].Organization)
+		if len(subs) == 0 {
 			continue
 		}
-		select {
-		case sub.out <- change:
-			s.stats.delivered.Add(1)
-		default:
-			sub.end() // too far behind: better ended than silently missing changes
+		changes, audience, err := s.load(ctx, org, subs)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			if !audience.Valid[sub.viewer.TokenHash] {
+				sub.end() // the token was revoked, or its user's access withdrawn: no more deliveries
+			}
+		}
+		for i, m := range org {
+			if changes[i] != nil {
+				s.send(changes[i], m, subs, audience)
+			}
 		}
 	}
 	return nil
 }
 
-// changeOf loads what a change's subscribers receive: its event, its task and the users it names,
-// read as the organization (each subscriber's visibility is decided apart, by Audience).
-func (s *Service) changeOf(ctx context.Context, m message) (*model.TaskAssigneesChange, error) {
-	org := store.Scope{OrganizationID: m.Organization}
-	events, err := s.store.EventsByID(ctx, org, []model.EventID{m.Event})
+// send hands one change to the subscribers that want it and see its task.
+func (s *Service) send(c *model.TaskAssigneesChange, m message, subs []*subscription, audience store.Audience) {
+	for _, sub := range subs {
+		if !sub.wants(m) || !audience.Sees[m.Task][sub.viewer.TokenHash] {
+			continue
+		}
+		select {
+		case sub.out <- c:
+			s.stats.delivered.Add(1)
+		default:
+			sub.end() // too far behind: better ended than silently missing changes
+		}
+	}
+}
+
+// of lists the subscriptions of an organization.
+func (h *hub) of(org model.OrganizationID) []*subscription {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.subs[org])
+}
+
+// byOrganization splits a batch by organization, each part in its order.
+func byOrganization(batch []message) [][]message {
+	var parts [][]message
+	at := map[model.OrganizationID]int{}
+	for _, m := range batch {
+		i, ok := at[m.Organization]
+		if !ok {
+			i = len(parts)
+			at[m.Organization] = i
+			parts = append(parts, nil)
+		}
+		parts[i] = append(parts[i], m)
+	}
+	return parts
+}
+
+// load reads what the changes of one organization's batch carry (their events, tasks and the users
+// they name: three statements, read as the organization) and who among the subscribers sees which
+// task (one statement). A change whose event is missing is nil.
+func (s *Service) load(ctx context.Context, batch []message, subs []*subscription) ([]*model.TaskAssigneesChange, store.Audience, error) {
+	org := store.Scope{OrganizationID: batch[0].Organization}
+	eventIDs, taskIDs := make([]model.EventID, len(batch)), make([]model.TaskID, len(batch))
+	for i, m := range batch {
+		eventIDs[i], taskIDs[i] = m.Event, m.Task
+	}
+	taskIDs = distinct(taskIDs)
+	events, err := s.store.EventsByID(ctx, org, eventIDs)
 	if err != nil {
-		return nil, err
+		return nil, store.Audience{}, err
 	}
-	tasks, err := s.store.TasksByID(ctx, org, []model.TaskID{m.Task})
+	tasks, err := s.store.TasksByID(ctx, org, taskIDs)
 	if err != nil {
-		return nil, err
+		return nil, store.Audience{}, err
 	}
-	e, t := events[m.Event], tasks[m.Task]
-	if e == nil || t == nil {
-		return nil, fmt.Errorf("change %s of task %s: %w", m.Event, m.Task, ErrNotFound)
-	}
-	var diff struct{ Added, Removed []model.UserID }
-	if err := json.Unmarshal(e.Data, &diff); err != nil {
-		return nil, fmt.Errorf("change %s: data: %w", e.ID, err)
-	}
-	ids := slices.Concat(diff.Added, diff.Removed)
-	if e.ActorID != nil {
-		ids = append(ids, *e.ActorID)
-	}
-	users, err := s.store.UsersByID(ctx, org, ids)
+	diffs, userIDs := diffsOf(events)
+	users, err := s.store.UsersByID(ctx, org, userIDs)
 	if err != nil {
-		return nil, err
+		return nil, store.Audience{}, err
 	}
-	c := &model.TaskAssigneesChange{ID: e.ID, Task: t, Added: pick(users, diff.Added), Removed: pick(users, diff.Removed), At: e.Timestamp}
-	if e.ActorID != nil {
-		c.Actor = users[*e.ActorID]
+	hashes := make([]string, len(subs))
+	for i, sub := range subs {
+		hashes[i] = sub.viewer.TokenHash
 	}
-	return c, nil
+	audience, err := s.store.AudienceOf(ctx, taskIDs, distinct(hashes))
+	if err != nil {
+		return nil, store.Audience{}, err
+	}
+	changes := make([]*model.TaskAssigneesChange, len(batch))
+	for i, m := range batch {
+		e, t := events[m.Event], tasks[m.Task]
+		if e == nil || t == nil {
+			continue
+		}
+		d := diffs[e.ID]
+		changes[i] = &model.TaskAssigneesChange{ID: e.ID, Task: t, Added: pick(users, d.Added), Removed: pick(users, d.Removed), At: e.Timestamp}
+		if e.ActorID != nil {
+			changes[i].Actor = users[*e.ActorID]
+		}
+	}
+	return changes, audience, nil
+}
+
+// diffData is the data of a change's event.
+type diffData struct{ Added, Removed []model.UserID }
+
+// diffsOf reads the events' data, and lists every user they name, their actors included.
+func diffsOf(events map[model.EventID]*model.Event) (map[model.EventID]diffData, []model.UserID) {
+	diffs := make(map[model.EventID]diffData, len(events))
+	var ids []model.UserID
+	for id, e := range events {
+		var d diffData
+		_ = json.Unmarshal(e.Data, &d) // an event this package wrote; at worst it names nobody
+		diffs[id] = d
+		ids = append(append(ids, d.Added...), d.Removed...)
+		if e.ActorID != nil {
+			ids = append(ids, *e.ActorID)
+		}
+	}
+	return diffs, distinct(ids)
 }
 
 // pick lists the users of ids, in order.

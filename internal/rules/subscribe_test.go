@@ -10,8 +10,8 @@ import (
 )
 
 // A change is delivered to a subscriber exactly when its viewer could read the task (DESIGN §4:
-// visibility at delivery is the visibility of queries). store.Audience decides it for many
-// subscribers in one statement; it must answer as each viewer's own scope does, for every viewer
+// visibility at delivery is the visibility of queries). store.AudienceOf decides it for many
+// subscribers and tasks in one statement; it must answer as each viewer's own scope does, for every viewer
 // and task of the world, and a revoked token or an unapproved user's no longer counts as valid.
 func TestAudienceIsWhatEachViewersScopeSees(t *testing.T) {
 	t.Parallel()
@@ -24,32 +24,34 @@ func TestAudienceIsWhatEachViewersScopeSees(t *testing.T) {
 		for i, u := range users {
 			hashes[i] = auth.HashToken("token-" + string(u))
 		}
-		for _, task := range tasks {
-			audience, err := st.Audience(t.Context(), task, hashes)
+		audience, err := st.AudienceOf(t.Context(), tasks, hashes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, u := range users {
+			v, err := w.svc.Authenticate(t.Context(), "token-"+string(u))
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, u := range users {
-				v, err := w.svc.Authenticate(t.Context(), "token-"+string(u))
-				if err != nil {
-					t.Fatal(err)
-				}
+			if got := audience.Valid[hashes[i]]; got != v.IsAccessApproved {
+				t.Errorf("%s: valid %v, approved %v", u, got, v.IsAccessApproved)
+			}
+			for _, task := range tasks {
 				_, err = w.svc.Task(t.Context(), v, task)
-				sees := err == nil
-				if got := audience[hashes[i]]; got.Sees != sees || got.Valid != v.IsAccessApproved {
-					t.Errorf("%s and %s: Audience says %+v; the viewer's scope sees it: %v, approved: %v", u, task, got, sees, v.IsAccessApproved)
+				if got, want := audience.Sees[task][hashes[i]], err == nil; got != want {
+					t.Errorf("%s and %s: AudienceOf says it sees: %v; the viewer's scope: %v", u, task, got, want)
 				}
 			}
 		}
 		if _, err := st.RevokeTokens(t.Context(), "usr_agent"); err != nil {
 			t.Fatal(err)
 		}
-		audience, err := st.Audience(t.Context(), "tsk_open", hashes)
+		audience, err = st.AudienceOf(t.Context(), []model.TaskID{"tsk_open"}, hashes)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := audience[hashes[1]]; got.Valid || got.Sees {
-			t.Errorf("a revoked token: %+v, want neither valid nor seeing", got)
+		if audience.Valid[hashes[1]] || audience.Sees["tsk_open"][hashes[1]] {
+			t.Errorf("a revoked token: %+v, want neither valid nor seeing", audience)
 		}
 	})
 }

@@ -54,42 +54,53 @@ func (sc Scope) visiblePhase(p string) (string, []any) {
 	return cond, args
 }
 
-// Standing is where a subscriber's token stands with one task: whether the token still works
-// (not revoked, its user approved), and whether its viewer sees the task.
-type Standing struct {
-	Valid bool
-	Sees  bool
+// Audience is who, among subscribers' tokens, may still hear of changes, and of which tasks.
+type Audience struct {
+	// Valid holds the tokens that still work: not revoked, their user approved.
+	Valid map[string]bool
+	// Sees holds, for each task, the valid tokens whose viewer sees it.
+	Sees map[model.TaskID]map[string]bool
 }
 
-// Audience says, for each token given by its hash, whether it still works and whether its viewer
-// sees the task now: an org admin of the task's organization sees it; any other user of it if a
+// AudienceOf says, for each token given by its hash, whether it still works and which of the tasks
+// its viewer sees now: an org admin of a task's organization sees it; any other user of it if a
 // member of the task's project and, for a task in an internal phase, of the agency company. It is
-// the Scope of each viewer applied to one task, for many viewers in one query (a change is
+// the Scope of each viewer applied to some tasks, for many viewers in one query (a change is
 // delivered to every subscriber for whom it is visible at that moment, DESIGN §4);
-// TestAudienceIsWhatEachViewersScopeSees holds the two to the same answers. A token missing from
-// the result does not exist.
-func (s *Store) Audience(ctx context.Context, task model.TaskID, hashes []string) (map[string]Standing, error) {
+// TestAudienceIsWhatEachViewersScopeSees holds the two to the same answers.
+func (s *Store) AudienceOf(ctx context.Context, tasks []model.TaskID, hashes []string) (Audience, error) {
 	var rows []struct {
-		Hash string
-		Standing
+		Hash   string
+		TaskID *model.TaskID
+		Valid  bool
+		Sees   bool
 	}
 	err := s.q(ctx).Table("tokens tk").
-		Select(`tk.hash AS hash, (tk.revoked_at IS NULL AND u.is_access_approved) AS valid,
-			(tk.revoked_at IS NULL AND u.is_access_approved AND t.id IS NOT NULL AND (u.is_org_admin OR (
+		Select(`tk.hash AS hash, t.id AS task_id, (tk.revoked_at IS NULL AND u.is_access_approved) AS valid,
+			(u.is_org_admin OR (
 				EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = t.project_id AND pm.user_id = u.id)
-				AND (c.kind = ? OR NOT ph.internal)))) AS sees`, model.CompanyKindAgency).
+				AND (c.kind = ? OR NOT ph.internal))) AS sees`, model.CompanyKindAgency).
 		Joins("JOIN users u ON u.id = tk.user_id").
 		Joins("JOIN companies c ON c.id = u.company_id").
-		Joins("LEFT JOIN tasks t ON t.id = ? AND t.organization_id = u.organization_id", task).
+		Joins("LEFT JOIN tasks t ON t.id IN ? AND t.organization_id = u.organization_id", tasks).
 		Joins("LEFT JOIN phases ph ON ph.id = t.phase_id").
 		Where("tk.hash IN ?", hashes).
 		Find(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("audience of task %s: %w", task, err)
+		return Audience{}, fmt.Errorf("audience of tasks: %w", err)
 	}
-	m := make(map[string]Standing, len(rows))
+	a := Audience{Valid: map[string]bool{}, Sees: map[model.TaskID]map[string]bool{}}
 	for _, r := range rows {
-		m[r.Hash] = r.Standing
+		if !r.Valid {
+			continue
+		}
+		a.Valid[r.Hash] = true
+		if r.TaskID != nil && r.Sees {
+			if a.Sees[*r.TaskID] == nil {
+				a.Sees[*r.TaskID] = map[string]bool{}
+			}
+			a.Sees[*r.TaskID][r.Hash] = true
+		}
 	}
-	return m, nil
+	return a, nil
 }

@@ -39,6 +39,8 @@ type Store struct {
 	writes *sync.Mutex
 	// committed, inside a transaction, are the functions to run once it commits.
 	committed *[]func()
+	// health is whether the last statement reached the database.
+	health *health
 }
 
 // Timeouts bound how long the database may work on one statement, or wait for a lock, before it
@@ -110,13 +112,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		// The value itself may hold a password: name only what is wrong with it.
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres://, postgresql:// or sqlite:, not %s", schemeOf(url))
 	}
+	h := &health{}
 	if err == nil {
-		err = instrument(db, o)
+		err = instrument(db, o, h)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}}
+	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}, health: h}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 
 // instrument hooks into every statement what watches it: the outage log, and as asked the
 // statement counter and the tracing plugin.
-func instrument(db *gorm.DB, o options) error {
+func instrument(db *gorm.DB, o options, h *health) error {
 	if o.counting {
 		if err := registerStatementCounter(db); err != nil {
 			return err
@@ -148,7 +151,7 @@ func instrument(db *gorm.DB, o options) error {
 			return err
 		}
 	}
-	return registerHealth(db, &health{})
+	return registerHealth(db, h)
 }
 
 // openPostgres connects through pgx, reading every timestamptz in UTC: the API's times do not
@@ -240,7 +243,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	}
 	var committed []func()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, writes: s.writes, committed: &committed})
+		return fn(&Store{db: tx, dialect: s.dialect, writes: s.writes, committed: &committed, health: s.health})
 	})
 	if err != nil {
 		return err
@@ -250,6 +253,9 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	}
 	return nil
 }
+
+// Reachable tells whether the last statement reached the database (false during an outage).
+func (s *Store) Reachable() bool { return !s.health.down.Load() }
 
 // AfterCommit runs f once the transaction this store is bound to has committed; never if it
 // rolls back. Outside a transaction it runs f at once.
