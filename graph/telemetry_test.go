@@ -140,8 +140,8 @@ func TestMetricsCountTheTraffic(t *testing.T) {
 	a.post(tokAda, "{ "+deep+" }", nil)
 	body := a.send(getReq(t, a.srv.URL+"/metrics")).Body
 	for series, want := range map[string]float64{
-		`taskql_requests_total{code="OK",operation="Me",route="/query",type="query"}`:                3,
-		`taskql_requests_total{code="UNAUTHENTICATED",operation="",route="/query",type=""}`:          1,
+		`taskql_requests_total{code="OK",operation="Me",route="/query",type="query"}`:                 3,
+		`taskql_requests_total{code="UNAUTHENTICATED",operation="",route="/query",type=""}`:           1,
 		`taskql_requests_total{code="GRAPHQL_VALIDATION_FAILED",operation="",route="/query",type=""}`: 1,
 		`taskql_refusals_total{limit="depth"}`:                                                        1,
 		`taskql_request_duration_seconds_count{route="/query",type="query"}`:                          3,

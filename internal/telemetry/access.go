@@ -128,4 +128,3 @@ func (t *Telemetry) Observe(route func(*http.Request) string, next http.Handler)
 		}
 	})
 }
-
