@@ -1232,8 +1232,15 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `"""
-taskql: who works on a task. Every request to /query carries ` + "`" + `Authorization: Bearer <token>` + "`" + `; a viewer
-sees only its own organization, and a violation of the assignment rules is refused as a whole.
+taskql: who works on a task. Every request to /query carries ` + "`" + `Authorization: Bearer <token>` + "`" + ` (else HTTP
+401 and UNAUTHENTICATED); the token's user is the viewer, which sees only its own organization, and a
+viewer whose access is not approved gets FORBIDDEN on everything. Anything the viewer cannot see does
+not exist for it (NOT_FOUND, never FORBIDDEN); malformed input (an id with the wrong prefix, ` + "`" + `first` + "`" + `
+outside 1–100, a bad cursor) is BAD_USER_INPUT; and a violation of the assignment rules is refused as a
+whole with UNPROCESSABLE. Any field may also answer UNAVAILABLE (the database cannot do it now: safe to
+retry) or INTERNAL_SERVER_ERROR, and a request may be refused with RATE_LIMITED, GRAPHQL_PARSE_FAILED,
+GRAPHQL_VALIDATION_FAILED, COMPLEXITY_LIMIT_EXCEEDED or PERSISTED_QUERY_NOT_FOUND; every error carries
+its code in ` + "`" + `extensions.code` + "`" + `.
 """
 schema {
   query: Query
@@ -1247,55 +1254,165 @@ scalar Time
 "Any JSON value, given and returned as it is."
 scalar JSON
 
-"Anything with a global id. The id's prefix (` + "`" + `tsk_` + "`" + `, ` + "`" + `usr_` + "`" + `, ...) tells its type."
+"""
+Anything with a global id. The id's prefix (` + "`" + `org_` + "`" + `, ` + "`" + `cmp_` + "`" + `, ` + "`" + `usr_` + "`" + `, ` + "`" + `prj_` + "`" + `, ` + "`" + `phs_` + "`" + `, ` + "`" + `tsk_` + "`" + `, ` + "`" + `evt_` + "`" + `,
+` + "`" + `tdt_` + "`" + `) tells its type; ` + "`" + `Query.node` + "`" + ` finds any of them by id.
+"""
 interface Node {
+  "The global id: a type prefix, ` + "`" + `_` + "`" + `, and 1–27 characters of ` + "`" + `[0-9A-Za-z]` + "`" + ` (at most 32 in all)."
   id: ID!
 }
 
+"""
+The entry points for reading. Everything is read as the viewer sees it: an object it cannot see is
+NOT_FOUND when asked for by id, and absent from lists and counts. In the complexity limit (20,000), a
+connection costs 1 plus ` + "`" + `first` + "`" + ` times what each of its items selects, so nested connections multiply.
+"""
 type Query {
-  "The object with this id, or null with NOT_FOUND when it does not exist or is not visible."
-  node(id: ID!): Node
-  "The user the token belongs to."
+  """
+  The object with this id, whatever its type, or null with NOT_FOUND when it does not exist or the
+  viewer cannot see it. An id that is malformed or has an unknown prefix is BAD_USER_INPUT.
+  """
+  node(
+    "The global id of any object (` + "`" + `tsk_…` + "`" + `, ` + "`" + `usr_…` + "`" + `, …)."
+    id: ID!
+  ): Node
+  "The user the token belongs to: the viewer."
   viewer: User!
-  "A task the viewer can see, or null with NOT_FOUND."
-  task(id: ID!): Task
-  "The tasks the viewer can see, oldest first."
-  tasks(filter: TaskFilter, first: Int = 50, after: String): TaskConnection!
-  "A user of the viewer's organization, or null with NOT_FOUND."
-  user(id: ID!): User
-  "The users of the viewer's organization."
-  users(filter: UserFilter, first: Int = 50, after: String): UserConnection!
-  "The users assigned to a task, in the order they were assigned (the second seed document's GET)."
-  assignees(taskId: ID!): [User!]!
-  "A project the viewer can see, or null with NOT_FOUND."
-  project(id: ID!): Project
-  "The projects the viewer can see."
-  projects(first: Int = 50, after: String): ProjectConnection!
+  """
+  A task the viewer can see, or null with NOT_FOUND (never FORBIDDEN: a task of another organization,
+  of a project the viewer is not a member of, or hidden in an internal phase does not exist for it).
+  """
+  task(
+    "The task's id (` + "`" + `tsk_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    id: ID!
+  ): Task
+  """
+  The tasks the viewer can see that pass the filter, oldest first (ordered by id). A filter id of an
+  object the viewer cannot see gives an empty list, not NOT_FOUND.
+  """
+  tasks(
+    "Narrows the list; null or omitted: every task the viewer can see."
+    filter: TaskFilter
+    "How many tasks to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
+    first: Int = 50
+    """
+    Returns the tasks after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a task list). A
+    malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    """
+    after: String
+  ): TaskConnection!
+  """
+  A user of the viewer's organization, or null with NOT_FOUND (a user of another organization does not
+  exist for the viewer).
+  """
+  user(
+    "The user's id (` + "`" + `usr_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    id: ID!
+  ): User
+  "The users of the viewer's organization that pass the filter, ordered by id."
+  users(
+    "Narrows the list; null or omitted: every user of the viewer's organization."
+    filter: UserFilter
+    "How many users to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
+    first: Int = 50
+    """
+    Returns the users after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a user list). A
+    malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    """
+    after: String
+  ): UserConnection!
+  """
+  The users assigned to a task, in the order they were assigned, then by user id; the first is the
+  primary assignee (the second seed document's ` + "`" + `GET /api/v1/steps/{step}/assignees` + "`" + `; also
+  ` + "`" + `Task.assignees` + "`" + `). A task the viewer cannot see is NOT_FOUND.
+  """
+  assignees(
+    "The task's id (` + "`" + `tsk_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    taskId: ID!
+  ): [User!]!
+  """
+  A project the viewer can see, or null with NOT_FOUND (never FORBIDDEN: a project of another
+  organization, or one the viewer is not a member of, does not exist for it unless it is an org admin).
+  """
+  project(
+    "The project's id (` + "`" + `prj_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    id: ID!
+  ): Project
+  """
+  The projects the viewer can see, ordered by id: every project of the organization for an org admin,
+  else the projects the viewer is a member of.
+  """
+  projects(
+    "How many projects to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
+    first: Int = 50
+    """
+    Returns the projects after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a project
+    list). A malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    """
+    after: String
+  ): ProjectConnection!
 }
 
+"""
+The changes to a task's assignees. Each mutation is one transaction, all or nothing, and changes to one
+task are serialised. Each result is nullable: a failed mutation is null with its error, and the other
+mutations of the same document keep their results (at most 10 mutation fields a document).
+"""
 type Mutation {
   """
-  Sets a task's assignees to exactly this user, or to nobody when ` + "`" + `assignee` + "`" + ` is null (the first seed
-  document). An offending user is UNPROCESSABLE with ` + "`" + `extensions.userIds` + "`" + ` and ` + "`" + `extensions.violations` + "`" + `.
+  Sets a task's assignees to exactly this user, or to nobody when ` + "`" + `assignee` + "`" + ` is null or omitted (the
+  first seed document's ` + "`" + `POST /v1/tasks/{task_id}/set-assignee` + "`" + `); returns the whole task. A task the
+  viewer cannot see is NOT_FOUND, checked before the user; an offending user is UNPROCESSABLE with
+  ` + "`" + `extensions.userIds` + "`" + ` and ` + "`" + `extensions.violations` + "`" + ` (reason USER_NOT_FOUND, NOT_PROJECT_MEMBER or
+  NOT_AGENCY_MEMBER: an unknown user is UNPROCESSABLE here, not NOT_FOUND). A real change records one
+  ` + "`" + `task.assignees_changed` + "`" + ` event and bumps ` + "`" + `modifiedAt` + "`" + `; a call that changes nothing records nothing.
   """
-  setTaskAssignee(taskId: ID!, assignee: ID): Task
+  setTaskAssignee(
+    "The task's id (` + "`" + `tsk_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    taskId: ID!
+    "The user (` + "`" + `usr_…` + "`" + `) to make the only assignee; null or omitted clears the assignees."
+    assignee: ID
+  ): Task
   """
-  Adds every listed user (1-100 ids) to the task's assignees and keeps those already assigned (the
-  second seed document's POST). If any user offends, nothing changes and one UNPROCESSABLE error lists
-  every offending id.
+  Adds every listed user to the task's assignees and keeps those already assigned (the second seed
+  document's ` + "`" + `POST /api/v1/steps/{step}/assignees` + "`" + `); repeats and users already assigned change nothing.
+  If any user offends, nothing changes and one UNPROCESSABLE error lists every offending id in
+  ` + "`" + `extensions.userIds` + "`" + ` (sorted) and ` + "`" + `extensions.violations` + "`" + ` (` + "`" + `{userId, reason}` + "`" + `, the first rule broken:
+  USER_NOT_FOUND, NOT_PROJECT_MEMBER, NOT_AGENCY_MEMBER; else TOO_MANY_ASSIGNEES for each user that
+  would pass the task's limit, 100 by default). Returns the task, whose ` + "`" + `assignees` + "`" + ` is the full updated
+  list; a task the viewer cannot see is NOT_FOUND, checked before any user.
   """
-  assignUsers(taskId: ID!, userIds: [ID!]!): Task
+  assignUsers(
+    "The task's id (` + "`" + `tsk_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    taskId: ID!
+    """
+    The users to add (` + "`" + `usr_…` + "`" + `): 1–100 ids, repeats counted; an empty or longer list, or a malformed id,
+    is BAD_USER_INPUT.
+    """
+    userIds: [ID!]!
+  ): Task
   """
-  Removes one user from the task's assignees (the second seed document's DELETE). A user that is not
-  assigned is not an error; an unknown user is NOT_FOUND.
+  Removes one user from the task's assignees (the second seed document's
+  ` + "`" + `DELETE /api/v1/steps/{step}/assignees/{user}` + "`" + `); the next assignee, if any, becomes the primary one.
+  A user that exists but is not assigned is not an error and changes nothing; an unknown user (or one of
+  another organization) is NOT_FOUND, and so is a task the viewer cannot see. Returns the task.
   """
-  unassignUser(taskId: ID!, userId: ID!): Task
+  unassignUser(
+    "The task's id (` + "`" + `tsk_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    taskId: ID!
+    "The user to remove (` + "`" + `usr_…` + "`" + `); an id of another type is BAD_USER_INPUT."
+    userId: ID!
+  ): Task
 }
 
 """
 Real-time updates, over WebSocket (the graphql-transport-ws and the legacy graphql-ws subprotocols,
 with the token in connection_init's payload as {"Authorization": "Bearer <token>"}) or server-sent
-events (POST /query with Accept: text/event-stream and the usual Authorization header).
+events (POST /query with Accept: text/event-stream and the usual Authorization header). A connection
+holds at most 20 subscriptions and a token 100 (RATE_LIMITED past that). A subscription ends when its
+token is revoked or its client falls far behind; missed changes are not replayed, so refetch on
+reconnecting.
 """
 type Subscription {
   """
@@ -1304,260 +1421,511 @@ type Subscription {
   One message per change that changed something, in the order the changes to a task committed,
   whichever server process made them. A task or project the viewer cannot see is NOT_FOUND.
   """
-  taskAssigneesChanged(taskId: ID, projectId: ID): TaskAssigneesChange!
+  taskAssigneesChanged(
+    "Only changes of this task (` + "`" + `tsk_…` + "`" + `); NOT_FOUND when the viewer cannot see it."
+    taskId: ID
+    """
+    Only changes of this project's tasks (` + "`" + `prj_…` + "`" + `); NOT_FOUND when the viewer cannot see it. With
+    ` + "`" + `taskId` + "`" + ` too, a change must match both.
+    """
+    projectId: ID
+  ): TaskAssigneesChange!
 }
 
-"One committed change of a task's assignees."
+"One committed change of a task's assignees, as a subscriber receives it."
 type TaskAssigneesChange {
-  "The id of the recorded Event (Task.events): a client that sees it twice drops the second."
+  """
+  The id of the recorded Event (` + "`" + `evt_…` + "`" + `, also in ` + "`" + `Task.events` + "`" + `): a client that sees it twice drops the
+  second.
+  """
   id: ID!
   "The task as it is after the change."
   task: Task!
-  "The users the change assigned, by id."
+  "The users the change assigned, sorted by id; empty when it only removed users."
   added: [User!]!
-  "The users the change unassigned, by id."
+  "The users the change unassigned, sorted by id; empty when it only added users."
   removed: [User!]!
-  "Who made the change."
+  "Who made the change (the viewer of the mutation), or null when no user is recorded."
   actor: User
   "When the change took effect."
   at: Time!
 }
 
-"The tenant. Nothing ever crosses organizations."
+"""
+The tenant. Nothing ever crosses organizations: the viewer sees only its own, and anything of another is
+NOT_FOUND.
+"""
 type Organization implements Node {
+  "The organization's id (` + "`" + `org_…` + "`" + `)."
   id: ID!
+  "The organization's name."
   name: String!
 }
 
+"""
+The kind of a company. Each organization has one agency company and any number of client companies.
+"""
 enum CompanyKind {
   "The organization's own company: the only one whose members may work on internal phases."
   AGENCY
+  """
+  A client of the organization: its members do not see internal phases nor the tasks in them, and
+  cannot be assigned to those tasks (NOT_AGENCY_MEMBER).
+  """
   CLIENT
 }
 
+"A company of the organization: its agency company or one of its client companies. Every user belongs to one."
 type Company implements Node {
+  "The company's id (` + "`" + `cmp_…` + "`" + `)."
   id: ID!
+  "The organization the company belongs to."
   organization: Organization!
+  "The company's name."
   name: String!
+  "Whether this is the organization's agency company or a client company."
   kind: CompanyKind!
 }
 
+"A sort direction (the first seed document's ` + "`" + `asc` + "`" + ` and ` + "`" + `desc` + "`" + `)."
 enum SortOrder {
+  "Ascending order."
   ASC
+  "Descending order."
   DESC
 }
 
+"A user's dashboard preferences (the first seed document's ` + "`" + `dashboard_settings` + "`" + `)."
 type DashboardSettings {
+  "The order in which the dashboard lists email threads (` + "`" + `thread_emails_sort_order` + "`" + `)."
   threadEmailsSortOrder: SortOrder!
 }
 
+"""
+A person of an organization, member of one company. Every user of the viewer's organization is visible
+to it; a user of another organization does not exist for it (NOT_FOUND). The second seed document's
+assignee object (id, name, first_name, last_name, email, avatar) is a subset of these fields.
+"""
 type User implements Node {
+  "The user's id (` + "`" + `usr_…` + "`" + `)."
   id: ID!
+  "The organization the user belongs to (the first seed document's ` + "`" + `organization_id` + "`" + `)."
   organization: Organization!
+  "The company the user belongs to; its kind decides whether the user may work on internal phases."
   company: Company!
-  "firstName and lastName joined by a space."
+  "The user's full name: ` + "`" + `firstName` + "`" + ` and ` + "`" + `lastName` + "`" + ` joined by a space."
   name: String!
+  "The user's first name (the first seed document's ` + "`" + `given_name` + "`" + `)."
   firstName: String!
+  "The user's last name (the first seed document's ` + "`" + `family_name` + "`" + `)."
   lastName: String!
+  "The user's email address."
   email: String!
-  "URL of the user's avatar, if set."
+  "URL of the user's avatar, or null when unset (the first seed document's ` + "`" + `profile_picture` + "`" + `)."
   avatar: String
+  "Whether the user is an org admin, who sees every project and task of the organization."
   isOrgAdmin: Boolean!
+  "Whether the user's access is approved; a viewer whose access is not approved gets FORBIDDEN on everything."
   isAccessApproved: Boolean!
+  "Whether the user still has to go through onboarding (the first seed document's ` + "`" + `onboarding_required` + "`" + `)."
   onboardingRequired: Boolean!
+  "The user who invited this one, or null (the first seed document's ` + "`" + `invited_by_user_id` + "`" + `)."
   invitedBy: User
+  "The first seed document's ` + "`" + `default_email_sender_id` + "`" + `, as stored, or null when unset."
   defaultEmailSenderId: String
+  "The user's dashboard preferences."
   dashboardSettings: DashboardSettings!
+  "When the user was created."
   createdAt: Time!
+  "When the user last changed."
   modifiedAt: Time!
 }
 
+"""
+A body of work of an organization: its tasks, in phases, and its members, the users that may be
+assigned to them. An org admin sees every project, any other viewer only those it is a member of; a
+project the viewer cannot see is NOT_FOUND, never FORBIDDEN.
+"""
 type Project implements Node {
+  "The project's id (` + "`" + `prj_…` + "`" + `)."
   id: ID!
+  "The organization the project belongs to."
   organization: Organization!
+  "The project's name."
   name: String!
-  "The users that may be assigned to the project's tasks."
-  members(first: Int = 50, after: String): UserConnection!
-  "The project's phases, by position."
+  """
+  The project's members, ordered by id: the users that may be assigned to its tasks (on an internal
+  phase, only those of the agency company).
+  """
+  members(
+    "How many users to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
+    first: Int = 50
+    """
+    Returns the users after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a user list). A
+    malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    """
+    after: String
+  ): UserConnection!
+  """
+  The project's phases the viewer can see, by position (then by id); a member of a client company
+  does not see internal phases.
+  """
   phases: [Phase!]!
-  "The project's tasks the viewer can see."
-  tasks(filter: TaskFilter, first: Int = 50, after: String): TaskConnection!
+  "The project's tasks the viewer can see that pass the filter, oldest first (ordered by id)."
+  tasks(
+    "Narrows the list; a ` + "`" + `projectId` + "`" + ` other than this project's gives an empty list."
+    filter: TaskFilter
+    "How many tasks to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
+    first: Int = 50
+    """
+    Returns the tasks after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a task list). A
+    malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    """
+    after: String
+  ): TaskConnection!
 }
 
+"""
+A stage of a project; every task is in exactly one phase of its project. A member of a client company
+does not see internal phases (NOT_FOUND, and absent from ` + "`" + `Project.phases` + "`" + `).
+"""
 type Phase implements Node {
+  "The phase's id (` + "`" + `phs_…` + "`" + `)."
   id: ID!
+  "The project the phase belongs to."
   project: Project!
+  "The phase's name."
   name: String!
+  "Where the phase stands among its project's phases; ` + "`" + `Project.phases` + "`" + ` lists the lowest first."
   position: Int!
   "An internal phase is agency-only work: its tasks take only members of the agency company."
   internal: Boolean!
 }
 
+"The kind of a task: the first seed document's ` + "`" + `type` + "`" + `, in upper case (` + "`" + `call_analysis` + "`" + ` is CALL_ANALYSIS)."
 enum TaskType {
+  "A summary of outreach activity."
   ACTIVITY_SUMMARY_OUTREACH
+  "A summary of payment activity."
   ACTIVITY_SUMMARY_PAYMENTS
+  "An automatic response by email."
   AUTO_RESPONSE_EMAIL
+  "An automatic response by call."
   AUTO_RESPONSE_CALL
+  "An analysis of a call."
   CALL_ANALYSIS
+  "Disabling a contact."
   DISABLE_CONTACT
+  "A recommendation of a new contact."
   RECOMMENDATION_NEW_CONTACT
+  "The approval of a scheduled email."
   SCHEDULED_EMAIL_APPROVAL
+  "The approval of a scheduled call."
   SCHEDULED_CALL_APPROVAL
 }
 
+"The current status of a task: the first seed document's ` + "`" + `status` + "`" + `, in upper case (` + "`" + `open` + "`" + ` is OPEN)."
 enum TaskStatus {
+  "Open: waiting to be worked on."
   OPEN
+  "Completed."
   COMPLETED
+  "Closed without being completed; ` + "`" + `closeReason` + "`" + ` tells why."
   CLOSED
+  "Archived: kept for the record, no longer worked on."
   ARCHIVED
+  "Failed; ` + "`" + `errorReason` + "`" + ` tells why."
   FAILED
+  "Being processed."
   PROCESSING
+  "Handed to an agent."
   ASSIGNED_TO_AGENT
 }
 
+"""
+The action taken on a task: the first seed document's ` + "`" + `action_taken` + "`" + `, in upper case (` + "`" + `complete` + "`" + ` is
+COMPLETE).
+"""
 enum TaskAction {
+  "The task was completed."
   COMPLETE
+  "The task was completed with an action; ` + "`" + `completedAction` + "`" + ` holds it."
   COMPLETE_WITH_ACTION
+  "The task was closed; ` + "`" + `closeReason` + "`" + ` tells why."
   CLOSE
 }
 
-"A unit of work (a step in the second seed document); always in a phase of its project."
+"""
+A unit of work (a step in the second seed document); always in a phase of its project. An org admin
+sees every task of the organization, any other viewer the tasks of its projects, except that a member
+of a client company does not see tasks in internal phases; a task the viewer cannot see is NOT_FOUND,
+never FORBIDDEN. Its assignees are an ordered set, the first of which is the primary assignee.
+"""
 type Task implements Node {
+  "The task's id (` + "`" + `tsk_…` + "`" + `)."
   id: ID!
+  "The organization the task belongs to (the first seed document's ` + "`" + `organization_id` + "`" + `)."
   organization: Organization!
+  "The project the task belongs to."
   project: Project!
+  "The phase of its project the task is in; never null."
   phase: Phase!
   "The blurb or label for the task."
   label: String!
-  "The contextual description of the task."
+  "The contextual description of the task, or null."
   description: String
+  "The kind of task."
   type: TaskType!
+  "The current status of the task."
   status: TaskStatus!
-  "The action taken on the task that affected its current state."
+  "The action taken on the task that affected its current state, or null."
   actionTaken: TaskAction
   "The reason for closing the task, if not completed."
   closeReason: String
   "The reason for the task failing, if an error occurred."
   errorReason: String
+  "What completing the task did, as JSON (the first seed document's ` + "`" + `completed_action` + "`" + `), or null."
   completedAction: JSON
+  "The task's data entries (the first seed document's ` + "`" + `data[]` + "`" + `), ordered by id; empty when it has none."
   data: [TaskData!]!
   "The event that triggered this task, if any."
   triggerEvent: Event
+  "The id of the event that triggered this task, if any (the first seed document's ` + "`" + `trigger_event_id` + "`" + `)."
   triggerEventId: ID
-  "The first of the assignees, or null when there are none."
+  """
+  The primary assignee: the first of ` + "`" + `assignees` + "`" + ` (the first seed document's single assignee), or null
+  when there are none.
+  """
   assignee: User
-  "The id of the first of the assignees, or null when there are none."
+  "The id of the primary assignee (the first seed document's ` + "`" + `assignee_id` + "`" + `), or null when there are none."
   assigneeId: ID
-  "Every assignee, in the order they were assigned, then by user id."
+  "Every assignee, in the order they were assigned, then by user id; empty when there are none."
   assignees: [User!]!
-  "The users that may be assigned to this task: project members, and only agency members on an internal phase."
-  assignableUsers(search: String, first: Int = 50, after: String): UserConnection!
-  "The events of this task, oldest first: its assignment history."
-  events(first: Int = 50, after: String): EventConnection!
+  """
+  The users that may be assigned to this task, ordered by id: the members of its project and, on an
+  internal phase, only those of the agency company (what an assignee picker needs). Users already
+  assigned are included.
+  """
+  assignableUsers(
+    """
+    Only users whose name or email holds this text, whatever its case; null or empty does not filter.
+    More than 256 characters, or a NUL character, is BAD_USER_INPUT.
+    """
+    search: String
+    "How many users to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
+    first: Int = 50
+    """
+    Returns the users after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a user list). A
+    malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    """
+    after: String
+  ): UserConnection!
+  "The events of this task (those whose ` + "`" + `entityId` + "`" + ` is the task), oldest first: its assignment history."
+  events(
+    "How many events to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
+    first: Int = 50
+    """
+    Returns the events after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of an event list).
+    A malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    """
+    after: String
+  ): EventConnection!
+  "When the task was created."
   createdAt: Time!
+  "When the task last changed; a change of its assignees bumps it, a call that changes nothing does not."
   modifiedAt: Time!
 }
 
+"Where a task's data entry came from (the first seed document's ` + "`" + `source` + "`" + `, in upper case)."
 enum TaskDataSource {
+  "The data came from an email."
   EMAIL
 }
 
+"What a task's data entry is (the first seed document's ` + "`" + `type` + "`" + `, in upper case)."
 enum TaskDataType {
+  "The data is a response."
   RESPONSE
 }
 
+"One entry of a task's data (the first seed document's ` + "`" + `data[]` + "`" + `); visible exactly when its task is."
 type TaskData implements Node {
+  "The entry's id (` + "`" + `tdt_…` + "`" + `)."
   id: ID!
+  "Where the data came from."
   source: TaskDataSource!
+  "What the data is."
   type: TaskDataType!
+  "The data itself, as JSON, or null."
   data: JSON
+  "When the entry was created."
   createdAt: Time!
+  "When the entry last changed."
   modifiedAt: Time!
 }
 
+"""
+Something that happened: a task's trigger event, or one entry of a task's assignment history (one
+` + "`" + `task.assignees_changed` + "`" + ` event per change that really changed its assignees). Events never change. An
+event is visible exactly when its task is (the task it is about, or the task it triggered).
+"""
 type Event implements Node {
+  "The event's id (` + "`" + `evt_…` + "`" + `)."
   id: ID!
+  "What happened, such as ` + "`" + `task.assignees_changed` + "`" + `."
   name: String!
+  """
+  The user who caused the event (for ` + "`" + `task.assignees_changed` + "`" + `, the viewer that made the change), or null
+  when none is recorded.
+  """
   actor: User
+  "The kind of object the event is about, such as ` + "`" + `task` + "`" + `."
   entity: String!
+  "The id of the object the event is about (for ` + "`" + `task.assignees_changed` + "`" + `, the task's)."
   entityId: ID!
+  "A human-readable message, or null."
   message: String
-  "For task.assignees_changed: {added: [...], removed: [...]}, each sorted."
+  """
+  Details of the event as JSON, or null. For ` + "`" + `task.assignees_changed` + "`" + `: ` + "`" + `{"added": [...], "removed": [...]}` + "`" + `,
+  the user ids of the net change, each sorted.
+  """
   data: JSON
+  "When the event happened (the first seed document's ` + "`" + `created_at` + "`" + ` and ` + "`" + `modified_at` + "`" + ` of an event)."
   timestamp: Time!
 }
 
+"""
+Narrows a task list: a task must pass every field given; a null or omitted field does not filter. An
+id of the wrong type is BAD_USER_INPUT; an id of something the viewer cannot see gives an empty list.
+"""
 input TaskFilter {
+  "Only tasks of this project (` + "`" + `prj_…` + "`" + `)."
   projectId: ID
+  "Only tasks in this phase (` + "`" + `phs_…` + "`" + `)."
   phaseId: ID
+  "Only tasks with one of these statuses; an empty list does not filter."
   status: [TaskStatus!]
+  "Only tasks of one of these types; an empty list does not filter."
   type: [TaskType!]
-  "Tasks that have this user among their assignees."
+  "Only tasks that have this user (` + "`" + `usr_…` + "`" + `) among their assignees, primary or not."
   assigneeId: ID
-  "true: tasks with no assignee; false: tasks with at least one."
+  "True: only tasks with no assignee; false: only tasks with at least one."
   unassigned: Boolean
 }
 
+"""
+Narrows a user list: a user must pass every field given; a null or omitted field does not filter. An
+id of the wrong type is BAD_USER_INPUT.
+"""
 input UserFilter {
+  "Only members of this project (` + "`" + `prj_…` + "`" + `); a project the viewer cannot see gives an empty list."
   projectId: ID
+  "Only users of this company (` + "`" + `cmp_…` + "`" + `)."
   companyId: ID
+  "Only users whose company is of this kind."
   kind: CompanyKind
-  "A case-insensitive substring of the name or the email."
+  """
+  A case-insensitive substring of the name or the email; empty does not filter. More than 256
+  characters, or a NUL character, is BAD_USER_INPUT.
+  """
   search: String
 }
 
+"Where a page stands in its list (Relay's PageInfo)."
 type PageInfo {
+  "Whether more items follow this page: ask for them with ` + "`" + `after: endCursor` + "`" + `."
   hasNextPage: Boolean!
+  "True when the page was asked for with ` + "`" + `after` + "`" + `, false for the first page."
   hasPreviousPage: Boolean!
+  "The cursor of the page's first item, or null when the page is empty."
   startCursor: String
+  "The cursor of the page's last item, to pass as ` + "`" + `after` + "`" + ` for the next page, or null when the page is empty."
   endCursor: String
 }
 
+"""
+A page of tasks (a Relay connection), keyset-paginated: filters are applied before the page is cut, so
+a page is never short while more tasks follow.
+"""
 type TaskConnection {
+  "The page's tasks, each with its cursor."
   edges: [TaskEdge!]!
+  "The page's tasks without their cursors, in the same order as ` + "`" + `edges` + "`" + `."
   nodes: [Task!]!
+  "Where the page stands in the list."
   pageInfo: PageInfo!
+  "How many tasks the whole list holds, every page, as the viewer sees it; counted only when asked for."
   totalCount: Int!
 }
 
+"A task in a page, with its cursor."
 type TaskEdge {
+  "An opaque cursor: pass it as ` + "`" + `after` + "`" + ` to a task list to get the tasks after this one."
   cursor: String!
+  "The task."
   node: Task!
 }
 
+"""
+A page of users (a Relay connection), keyset-paginated: filters are applied before the page is cut, so
+a page is never short while more users follow.
+"""
 type UserConnection {
+  "The page's users, each with its cursor."
   edges: [UserEdge!]!
+  "The page's users without their cursors, in the same order as ` + "`" + `edges` + "`" + `."
   nodes: [User!]!
+  "Where the page stands in the list."
   pageInfo: PageInfo!
+  "How many users the whole list holds, every page, as the viewer sees it; counted only when asked for."
   totalCount: Int!
 }
 
+"A user in a page, with its cursor."
 type UserEdge {
+  "An opaque cursor: pass it as ` + "`" + `after` + "`" + ` to a user list to get the users after this one."
   cursor: String!
+  "The user."
   node: User!
 }
 
+"A page of projects (a Relay connection), keyset-paginated."
 type ProjectConnection {
+  "The page's projects, each with its cursor."
   edges: [ProjectEdge!]!
+  "The page's projects without their cursors, in the same order as ` + "`" + `edges` + "`" + `."
   nodes: [Project!]!
+  "Where the page stands in the list."
   pageInfo: PageInfo!
+  "How many projects the whole list holds, every page, as the viewer sees it; counted only when asked for."
   totalCount: Int!
 }
 
+"A project in a page, with its cursor."
 type ProjectEdge {
+  "An opaque cursor: pass it as ` + "`" + `after` + "`" + ` to a project list to get the projects after this one."
   cursor: String!
+  "The project."
   node: Project!
 }
 
+"A page of events (a Relay connection), keyset-paginated, oldest first."
 type EventConnection {
+  "The page's events, each with its cursor."
   edges: [EventEdge!]!
+  "The page's events without their cursors, in the same order as ` + "`" + `edges` + "`" + `."
   nodes: [Event!]!
+  "Where the page stands in the list."
   pageInfo: PageInfo!
+  "How many events the whole list holds, every page, as the viewer sees it; counted only when asked for."
   totalCount: Int!
 }
 
+"An event in a page, with its cursor."
 type EventEdge {
+  "An opaque cursor: pass it as ` + "`" + `after` + "`" + ` to an event list to get the events after this one."
   cursor: String!
+  "The event."
   node: Event!
 }
 `, BuiltIn: false},

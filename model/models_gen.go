@@ -9,42 +9,66 @@ import (
 	"strconv"
 )
 
+// The changes to a task's assignees. Each mutation is one transaction, all or nothing, and changes to one
+// task are serialised. Each result is nullable: a failed mutation is null with its error, and the other
+// mutations of the same document keep their results (at most 10 mutation fields a document).
 type Mutation struct {
 }
 
+// The entry points for reading. Everything is read as the viewer sees it: an object it cannot see is
+// NOT_FOUND when asked for by id, and absent from lists and counts. In the complexity limit (20,000), a
+// connection costs 1 plus `first` times what each of its items selects, so nested connections multiply.
 type Query struct {
 }
 
 // Real-time updates, over WebSocket (the graphql-transport-ws and the legacy graphql-ws subprotocols,
 // with the token in connection_init's payload as {"Authorization": "Bearer <token>"}) or server-sent
-// events (POST /query with Accept: text/event-stream and the usual Authorization header).
+// events (POST /query with Accept: text/event-stream and the usual Authorization header). A connection
+// holds at most 20 subscriptions and a token 100 (RATE_LIMITED past that). A subscription ends when its
+// token is revoked or its client falls far behind; missed changes are not replayed, so refetch on
+// reconnecting.
 type Subscription struct {
 }
 
+// Narrows a task list: a task must pass every field given; a null or omitted field does not filter. An
+// id of the wrong type is BAD_USER_INPUT; an id of something the viewer cannot see gives an empty list.
 type TaskFilter struct {
-	ProjectID *string      `json:"projectId,omitempty"`
-	PhaseID   *string      `json:"phaseId,omitempty"`
-	Status    []TaskStatus `json:"status,omitempty"`
-	Type      []TaskType   `json:"type,omitempty"`
-	// Tasks that have this user among their assignees.
+	// Only tasks of this project (`prj_…`).
+	ProjectID *string `json:"projectId,omitempty"`
+	// Only tasks in this phase (`phs_…`).
+	PhaseID *string `json:"phaseId,omitempty"`
+	// Only tasks with one of these statuses; an empty list does not filter.
+	Status []TaskStatus `json:"status,omitempty"`
+	// Only tasks of one of these types; an empty list does not filter.
+	Type []TaskType `json:"type,omitempty"`
+	// Only tasks that have this user (`usr_…`) among their assignees, primary or not.
 	AssigneeID *string `json:"assigneeId,omitempty"`
-	// true: tasks with no assignee; false: tasks with at least one.
+	// True: only tasks with no assignee; false: only tasks with at least one.
 	Unassigned *bool `json:"unassigned,omitempty"`
 }
 
+// Narrows a user list: a user must pass every field given; a null or omitted field does not filter. An
+// id of the wrong type is BAD_USER_INPUT.
 type UserFilter struct {
-	ProjectID *string      `json:"projectId,omitempty"`
-	CompanyID *string      `json:"companyId,omitempty"`
-	Kind      *CompanyKind `json:"kind,omitempty"`
-	// A case-insensitive substring of the name or the email.
+	// Only members of this project (`prj_…`); a project the viewer cannot see gives an empty list.
+	ProjectID *string `json:"projectId,omitempty"`
+	// Only users of this company (`cmp_…`).
+	CompanyID *string `json:"companyId,omitempty"`
+	// Only users whose company is of this kind.
+	Kind *CompanyKind `json:"kind,omitempty"`
+	// A case-insensitive substring of the name or the email; empty does not filter. More than 256
+	// characters, or a NUL character, is BAD_USER_INPUT.
 	Search *string `json:"search,omitempty"`
 }
 
+// The kind of a company. Each organization has one agency company and any number of client companies.
 type CompanyKind string
 
 const (
 	// The organization's own company: the only one whose members may work on internal phases.
 	CompanyKindAgency CompanyKind = "AGENCY"
+	// A client of the organization: its members do not see internal phases nor the tasks in them, and
+	// cannot be assigned to those tasks (NOT_AGENCY_MEMBER).
 	CompanyKindClient CompanyKind = "CLIENT"
 )
 
@@ -96,10 +120,13 @@ func (e CompanyKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A sort direction (the first seed document's `asc` and `desc`).
 type SortOrder string
 
 const (
-	SortOrderAsc  SortOrder = "ASC"
+	// Ascending order.
+	SortOrderAsc SortOrder = "ASC"
+	// Descending order.
 	SortOrderDesc SortOrder = "DESC"
 )
 
@@ -151,12 +178,17 @@ func (e SortOrder) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The action taken on a task: the first seed document's `action_taken`, in upper case (`complete` is
+// COMPLETE).
 type TaskAction string
 
 const (
-	TaskActionComplete           TaskAction = "COMPLETE"
+	// The task was completed.
+	TaskActionComplete TaskAction = "COMPLETE"
+	// The task was completed with an action; `completedAction` holds it.
 	TaskActionCompleteWithAction TaskAction = "COMPLETE_WITH_ACTION"
-	TaskActionClose              TaskAction = "CLOSE"
+	// The task was closed; `closeReason` tells why.
+	TaskActionClose TaskAction = "CLOSE"
 )
 
 var AllTaskAction = []TaskAction{
@@ -208,9 +240,11 @@ func (e TaskAction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a task's data entry came from (the first seed document's `source`, in upper case).
 type TaskDataSource string
 
 const (
+	// The data came from an email.
 	TaskDataSourceEmail TaskDataSource = "EMAIL"
 )
 
@@ -261,9 +295,11 @@ func (e TaskDataSource) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a task's data entry is (the first seed document's `type`, in upper case).
 type TaskDataType string
 
 const (
+	// The data is a response.
 	TaskDataTypeResponse TaskDataType = "RESPONSE"
 )
 
@@ -314,15 +350,23 @@ func (e TaskDataType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The current status of a task: the first seed document's `status`, in upper case (`open` is OPEN).
 type TaskStatus string
 
 const (
-	TaskStatusOpen            TaskStatus = "OPEN"
-	TaskStatusCompleted       TaskStatus = "COMPLETED"
-	TaskStatusClosed          TaskStatus = "CLOSED"
-	TaskStatusArchived        TaskStatus = "ARCHIVED"
-	TaskStatusFailed          TaskStatus = "FAILED"
-	TaskStatusProcessing      TaskStatus = "PROCESSING"
+	// Open: waiting to be worked on.
+	TaskStatusOpen TaskStatus = "OPEN"
+	// Completed.
+	TaskStatusCompleted TaskStatus = "COMPLETED"
+	// Closed without being completed; `closeReason` tells why.
+	TaskStatusClosed TaskStatus = "CLOSED"
+	// Archived: kept for the record, no longer worked on.
+	TaskStatusArchived TaskStatus = "ARCHIVED"
+	// Failed; `errorReason` tells why.
+	TaskStatusFailed TaskStatus = "FAILED"
+	// Being processed.
+	TaskStatusProcessing TaskStatus = "PROCESSING"
+	// Handed to an agent.
 	TaskStatusAssignedToAgent TaskStatus = "ASSIGNED_TO_AGENT"
 )
 
@@ -379,18 +423,28 @@ func (e TaskStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The kind of a task: the first seed document's `type`, in upper case (`call_analysis` is CALL_ANALYSIS).
 type TaskType string
 
 const (
-	TaskTypeActivitySummaryOutreach  TaskType = "ACTIVITY_SUMMARY_OUTREACH"
-	TaskTypeActivitySummaryPayments  TaskType = "ACTIVITY_SUMMARY_PAYMENTS"
-	TaskTypeAutoResponseEmail        TaskType = "AUTO_RESPONSE_EMAIL"
-	TaskTypeAutoResponseCall         TaskType = "AUTO_RESPONSE_CALL"
-	TaskTypeCallAnalysis             TaskType = "CALL_ANALYSIS"
-	TaskTypeDisableContact           TaskType = "DISABLE_CONTACT"
+	// A summary of outreach activity.
+	TaskTypeActivitySummaryOutreach TaskType = "ACTIVITY_SUMMARY_OUTREACH"
+	// A summary of payment activity.
+	TaskTypeActivitySummaryPayments TaskType = "ACTIVITY_SUMMARY_PAYMENTS"
+	// An automatic response by email.
+	TaskTypeAutoResponseEmail TaskType = "AUTO_RESPONSE_EMAIL"
+	// An automatic response by call.
+	TaskTypeAutoResponseCall TaskType = "AUTO_RESPONSE_CALL"
+	// An analysis of a call.
+	TaskTypeCallAnalysis TaskType = "CALL_ANALYSIS"
+	// Disabling a contact.
+	TaskTypeDisableContact TaskType = "DISABLE_CONTACT"
+	// A recommendation of a new contact.
 	TaskTypeRecommendationNewContact TaskType = "RECOMMENDATION_NEW_CONTACT"
-	TaskTypeScheduledEmailApproval   TaskType = "SCHEDULED_EMAIL_APPROVAL"
-	TaskTypeScheduledCallApproval    TaskType = "SCHEDULED_CALL_APPROVAL"
+	// The approval of a scheduled email.
+	TaskTypeScheduledEmailApproval TaskType = "SCHEDULED_EMAIL_APPROVAL"
+	// The approval of a scheduled call.
+	TaskTypeScheduledCallApproval TaskType = "SCHEDULED_CALL_APPROVAL"
 )
 
 var AllTaskType = []TaskType{

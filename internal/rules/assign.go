@@ -2,7 +2,6 @@ package rules
 
 import (
 	"context"
-
 	"encoding/json"
 	"fmt"
 	"slices"
