@@ -1280,8 +1280,8 @@ type Query {
   "The user the token belongs to: the viewer."
   viewer: User!
   """
-  A task the viewer can see, or null with NOT_FOUND (never FORBIDDEN: a task of another organization,
-  of a project the viewer is not a member of, or hidden in an internal phase does not exist for it).
+  A task the viewer can see, or null with NOT_FOUND, never FORBIDDEN: a task the viewer cannot see
+  (see ` + "`" + `Task` + "`" + `) does not exist for it.
   """
   task(
     "The task's id (` + "`" + `tsk_…` + "`" + `); an id of another type is BAD_USER_INPUT."
@@ -1332,8 +1332,8 @@ type Query {
     taskId: ID!
   ): [User!]!
   """
-  A project the viewer can see, or null with NOT_FOUND (never FORBIDDEN: a project of another
-  organization, or one the viewer is not a member of, does not exist for it unless it is an org admin).
+  A project the viewer can see (any project of the organization for an org admin, else one it is a
+  member of), or null with NOT_FOUND, never FORBIDDEN.
   """
   project(
     "The project's id (` + "`" + `prj_…` + "`" + `); an id of another type is BAD_USER_INPUT."
@@ -1394,9 +1394,10 @@ type Mutation {
   ): Task
   """
   Removes one user from the task's assignees (the second seed document's
-  ` + "`" + `DELETE /api/v1/steps/{step}/assignees/{user}` + "`" + `); the next assignee, if any, becomes the primary one.
-  A user that exists but is not assigned is not an error and changes nothing; an unknown user (or one of
-  another organization) is NOT_FOUND, and so is a task the viewer cannot see. Returns the task.
+  ` + "`" + `DELETE /api/v1/steps/{step}/assignees/{user}` + "`" + `); removing the primary assignee makes the next one
+  primary. A user that exists but is not assigned is not an error and changes nothing; an unknown user
+  (or one of another organization) is NOT_FOUND, and so is a task the viewer cannot see, checked before
+  the user. Returns the task; a real change records one ` + "`" + `task.assignees_changed` + "`" + ` event.
   """
   unassignUser(
     "The task's id (` + "`" + `tsk_…` + "`" + `); an id of another type is BAD_USER_INPUT."
@@ -1445,7 +1446,7 @@ type TaskAssigneesChange {
   added: [User!]!
   "The users the change unassigned, sorted by id; empty when it only added users."
   removed: [User!]!
-  "Who made the change (the viewer of the mutation), or null when no user is recorded."
+  "The user who made the change, or null when none is recorded."
   actor: User
   "When the change took effect."
   at: Time!
@@ -1475,7 +1476,10 @@ enum CompanyKind {
   CLIENT
 }
 
-"A company of the organization: its agency company or one of its client companies. Every user belongs to one."
+"""
+A company of the organization: its agency company or one of its client companies. Every user belongs to
+one, and every company of the viewer's organization is visible to it.
+"""
 type Company implements Node {
   "The company's id (` + "`" + `cmp_…` + "`" + `)."
   id: ID!
@@ -1573,7 +1577,10 @@ type Project implements Node {
   phases: [Phase!]!
   "The project's tasks the viewer can see that pass the filter, oldest first (ordered by id)."
   tasks(
-    "Narrows the list; a ` + "`" + `projectId` + "`" + ` other than this project's gives an empty list."
+    """
+    Narrows the list; null or omitted: every task of the project the viewer can see. A ` + "`" + `projectId` + "`" + ` other
+    than this project's gives an empty list.
+    """
     filter: TaskFilter
     "How many tasks to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
     first: Int = 50
@@ -1628,7 +1635,7 @@ enum TaskType {
 enum TaskStatus {
   "Open: waiting to be worked on."
   OPEN
-  "Completed."
+  "Done: the task was completed."
   COMPLETED
   "Closed without being completed; ` + "`" + `closeReason` + "`" + ` tells why."
   CLOSED
@@ -1790,7 +1797,10 @@ type Event implements Node {
   the user ids of the net change, each sorted.
   """
   data: JSON
-  "When the event happened (the first seed document's ` + "`" + `created_at` + "`" + ` and ` + "`" + `modified_at` + "`" + ` of an event)."
+  """
+  When the event happened; events never change, so this is also the first seed document's ` + "`" + `created_at` + "`" + `
+  and ` + "`" + `modified_at` + "`" + ` of an event.
+  """
   timestamp: Time!
 }
 

@@ -356,7 +356,7 @@ type TaskStatus string
 const (
 	// Open: waiting to be worked on.
 	TaskStatusOpen TaskStatus = "OPEN"
-	// Completed.
+	// Done: the task was completed.
 	TaskStatusCompleted TaskStatus = "COMPLETED"
 	// Closed without being completed; `closeReason` tells why.
 	TaskStatusClosed TaskStatus = "CLOSED"
