@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,7 +43,8 @@ func Unavailable(err error) bool {
 	var sqliteErr *gosqlite.Error
 	if errors.As(err, &sqliteErr) {
 		switch sqliteErr.Code() & 0xff {
-		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED: the write lock was not had within busy_timeout
+		case 5, 6, // SQLITE_BUSY, SQLITE_LOCKED: the write lock was not had within busy_timeout
+			8, 13: // SQLITE_READONLY, SQLITE_FULL: the file takes no writes now; reads still work
 			return true
 		}
 	}
@@ -49,8 +52,9 @@ func Unavailable(err error) bool {
 }
 
 // outage tells whether err means that the database cannot be reached at all: the connection was
-// refused, lost or shut down by the server, or the database file cannot be written. An outage is
-// logged once when it starts and once when it ends, not once per request.
+// refused, lost or shut down by the server, or the database file cannot be read. A timeout is
+// none (the database answered late, or a lock was held), nor is a file that refuses writes. An
+// outage is logged once when it starts and once when it ends, not once per request.
 func outage(err error) bool {
 	var (
 		pgErr      *pgconn.PgError
@@ -59,8 +63,12 @@ func outage(err error) bool {
 		sqliteErr  *gosqlite.Error
 	)
 	switch {
-	case errors.As(err, &connectErr), errors.As(err, &netErr):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), pgconn.Timeout(err):
+		return false
+	case errors.As(err, &connectErr):
 		return true
+	case errors.As(err, &netErr):
+		return !netErr.Timeout()
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, pgconn.ErrConnClosed),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE), pgconn.SafeToRetry(err):
@@ -70,28 +78,52 @@ func outage(err error) bool {
 		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P0")
 	case errors.As(err, &sqliteErr):
 		switch sqliteErr.Code() & 0xff {
-		case 8, 10, 13, 14: // SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN
+		case 10, 14: // SQLITE_IOERR, SQLITE_CANTOPEN
 			return true
 		}
 	}
 	return false
 }
 
-// health remembers whether the last statement reached the database, to log an outage once when
-// it starts and once when it ends.
-type health struct{ down atomic.Bool }
+// recoverAfter is how long statements must reach the database, none failing to, before an outage
+// is over.
+const recoverAfter = time.Second
+
+// health tells an outage of the database from the errors of single statements, to log it once
+// when it starts and once when it ends. The database is down from the first statement that could
+// not reach it, and up again once statements have reached it for recoverAfter with none failing
+// in between: the statements that fail or succeed around the moment it goes (the pooled
+// connections that learn one by one that their session was killed, one that ends as the server
+// stops) so make one outage, not several.
+type health struct {
+	down    atomic.Bool
+	mu      sync.Mutex
+	okSince time.Time // the first success since the last failure, while down
+	now     func() time.Time
+}
 
 func (h *health) observe(db *gorm.DB) {
 	err := db.Error
+	ok := err == nil || errors.Is(err, gorm.ErrRecordNotFound)
+	if ok && !h.down.Load() {
+		return // the common case, without the lock
+	}
+	if !ok && !outage(err) {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
 	switch {
-	case err == nil || errors.Is(err, gorm.ErrRecordNotFound):
-		if h.down.CompareAndSwap(true, false) {
-			slog.Info("database reachable again")
-		}
-	case outage(err):
-		if h.down.CompareAndSwap(false, true) {
+	case !ok:
+		h.okSince = time.Time{}
+		if !h.down.Swap(true) {
 			slog.Warn("database unreachable: requests answer UNAVAILABLE until it is back", "err", err)
 		}
+	case h.okSince.IsZero():
+		h.okSince = now
+	case now.Sub(h.okSince) >= recoverAfter && h.down.Swap(false):
+		slog.Info("database reachable again", "after", recoverAfter)
 	}
 }
 

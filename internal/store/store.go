@@ -112,7 +112,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		// The value itself may hold a password: name only what is wrong with it.
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres://, postgresql:// or sqlite:, not %s", schemeOf(url))
 	}
-	h := &health{}
+	h := &health{now: time.Now}
 	if err == nil {
 		err = instrument(db, o, h)
 	}
