@@ -124,7 +124,9 @@ func (r *queryResolver) Task(ctx context.Context, id string) (*model.Task, error
 	if err != nil {
 		return nil, err
 	}
-	return r.Rules.Task(ctx, viewer(ctx), tid)
+	t, related, err := r.Rules.TaskWith(ctx, viewer(ctx), tid, taskRelations(ctx))
+	loadersFrom(ctx).learn(related)
+	return t, err
 }
 
 // Tasks is the resolver for the tasks field.
@@ -134,7 +136,9 @@ func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, fir
 		return nil, err
 	}
 	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.Task], error) {
-		return r.Rules.Tasks(ctx, viewer(ctx), f, a)
+		p, related, err := r.Rules.TasksWith(ctx, viewer(ctx), f, a, connectionRelations(ctx))
+		loadersFrom(ctx).learn(related)
+		return p, err
 	})
 }
 

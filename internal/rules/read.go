@@ -34,8 +34,23 @@ func one[K ~string, T any](m map[K]*T, err error, what string, id K) (*T, error)
 
 // Task returns a visible task, or not found.
 func (s *Service) Task(ctx context.Context, v *model.Viewer, id model.TaskID) (*model.Task, error) {
-	m, err := s.TasksByID(ctx, v, []model.TaskID{id})
-	return one(m, err, "task", id)
+	t, _, err := s.TaskWith(ctx, v, id, Relations{})
+	return t, err
+}
+
+// TaskWith is Task with the relations asked for read along.
+func (s *Service) TaskWith(ctx context.Context, v *model.Viewer, id model.TaskID, want Relations) (*model.Task, Related, error) {
+	sc, err := scope(v)
+	if err != nil {
+		return nil, Related{}, err
+	}
+	m, err := s.store.TasksByID(ctx, sc, []model.TaskID{id})
+	t, err := one(m, err, "task", id)
+	if err != nil {
+		return nil, Related{}, err
+	}
+	r, err := s.related(ctx, sc, []*model.Task{t}, nil, want)
+	return t, r, err
 }
 
 // TaskFilter narrows a task list (DESIGN §4 TaskFilter), its ids parsed. A repeated status or
@@ -44,13 +59,26 @@ type TaskFilter = store.TaskFilter
 
 // Tasks lists the visible tasks that pass the filter, oldest first.
 func (s *Service) Tasks(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs) (*Page[model.Task], error) {
+	p, _, err := s.TasksWith(ctx, v, f, a, Relations{})
+	return p, err
+}
+
+// TasksWith is Tasks with the relations asked for read along: a page of tasks with their phases
+// and assignees costs two statements, whatever its size.
+func (s *Service) TasksWith(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs, want Relations) (*Page[model.Task], Related, error) {
 	// Without repeats a list of statuses or types is as short as its enum.
 	f.Statuses, f.Types = distinct(f.Statuses), distinct(f.Types)
-	return list(v, a, func(t *model.Task) Position { return byID(t.ID) },
+	var r Related
+	p, err := list(v, a, func(t *model.Task) Position { return byID(t.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.Task], error) {
-			return s.store.Tasks(ctx, sc, f, p)
+			l, phases, err := s.store.Tasks(ctx, sc, f, p, want.Phase)
+			if err == nil {
+				r, err = s.related(ctx, sc, l.Items, phases, want)
+			}
+			return l, err
 		},
 		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountTasks(ctx, sc, f) })
+	return p, r, err
 }
 
 // ProjectTasks lists the visible tasks of a project that pass the filter: none when the project

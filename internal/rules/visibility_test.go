@@ -568,6 +568,11 @@ func readsOfIDs(w *world) []readOfIDs {
 		{"Task", "", aTask, notFound, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			return found(w.svc.Task(ctx, v, x.task))
 		}},
+		{"TaskWith", "with its relations", aTask, notFound, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
+			t, r, err := w.svc.TaskWith(ctx, v, x.task, rules.Relations{Phase: true, Assignees: true})
+			ids, err := found(t, err)
+			return append(ids, relatedIDs(r)...), err
+		}},
 		{"TasksByID", "", aTask, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			return keys(w.svc.TasksByID(ctx, v, []model.TaskID{x.task}))
 		}},
@@ -615,6 +620,11 @@ func readsOfIDs(w *world) []readOfIDs {
 		{"Tasks", "filter projectId", aProject, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			p, err := w.svc.Tasks(ctx, v, rules.TaskFilter{ProjectID: &x.project}, all)
 			return listed(ctx, p, err)
+		}},
+		{"TasksWith", "filter projectId, with their relations", aProject, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
+			p, r, err := w.svc.TasksWith(ctx, v, rules.TaskFilter{ProjectID: &x.project}, all, rules.Relations{Phase: true, Assignees: true})
+			ids, err := listed(ctx, p, err)
+			return append(ids, relatedIDs(r)...), err
 		}},
 		{"Users", "filter projectId", aProject, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			p, err := w.svc.Users(ctx, v, rules.UserFilter{ProjectID: &x.project}, all)
@@ -747,4 +757,19 @@ func sortedTasks(ids []model.TaskID) []model.TaskID {
 	s := slices.Clone(ids)
 	slices.Sort(s)
 	return s
+}
+
+// relatedIDs lists the ids of what was read along with tasks.
+func relatedIDs(r rules.Related) []string {
+	var ids []string
+	for id := range r.Phases {
+		ids = append(ids, string(id))
+	}
+	for id, users := range r.Assignees {
+		ids = append(ids, string(id))
+		for _, u := range users {
+			ids = append(ids, string(u.ID))
+		}
+	}
+	return ids
 }

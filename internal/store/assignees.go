@@ -14,24 +14,29 @@ import (
 // AssigneesOf returns the assignees of each visible task among ids, in the order they were
 // assigned, then by user id (DESIGN §1), in one query whatever the number of tasks.
 func (s *Store) AssigneesOf(ctx context.Context, sc Scope, tasks []model.TaskID) (map[model.TaskID][]*model.User, error) {
-	var rows []*struct {
-		AssigneeTaskID model.TaskID
-		model.User     `gorm:"embedded"`
-	}
 	cond, args := sc.visibleTask("at")
-	err := s.q(ctx).Table("task_assignees").
-		Select("task_assignees.task_id AS assignee_task_id, users.*").
+	rows, err := s.q(ctx).Table("task_assignees").
+		Select("task_assignees.task_id, "+columnsOf("users", "", userColumns)).
 		Joins("JOIN users ON users.id = task_assignees.user_id").
 		Joins("JOIN tasks at ON at.id = task_assignees.task_id AND "+cond, args...).
 		Where("task_assignees.task_id IN ?", tasks).
 		Order("task_assignees.task_id, task_assignees.assigned_at, task_assignees.user_id").
-		Find(&rows).Error
+		Rows()
 	if err != nil {
 		return nil, fmt.Errorf("assignees of tasks: %w", err)
 	}
+	defer rows.Close()
 	m := make(map[model.TaskID][]*model.User, len(tasks))
-	for _, r := range rows {
-		m[r.AssigneeTaskID] = append(m[r.AssigneeTaskID], &r.User)
+	var task model.TaskID
+	for rows.Next() {
+		u := new(model.User)
+		if err := rows.Scan(append([]any{(*string)(&task)}, userDest(u)...)...); err != nil {
+			return nil, fmt.Errorf("assignees of tasks: %w", err)
+		}
+		m[task] = append(m[task], u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("assignees of tasks: %w", err)
 	}
 	return m, nil
 }

@@ -52,13 +52,56 @@ func (s *Store) filteredTasks(ctx context.Context, sc Scope, f TaskFilter) *gorm
 	return q
 }
 
-// Tasks lists the visible tasks that pass the filter, by id (that is, oldest first).
-func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page) (List[model.Task], error) {
-	l, err := pageByID[model.Task](s.filteredTasks(ctx, sc, f), "tasks.id", p)
-	if err != nil {
-		return l, fmt.Errorf("list tasks: %w", err)
+// Tasks lists the visible tasks that pass the filter, by id (that is, oldest first). With
+// withPhases each task's phase is read in the same statement and returned by id.
+func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, withPhases bool) (List[model.Task], map[model.PhaseID]*model.Phase, error) {
+	q := s.filteredTasks(ctx, sc, f)
+	if p.AfterID != "" {
+		q = q.Where("tasks.id > ?", p.AfterID)
 	}
-	return l, nil
+	tasks, phases, err := readTasks(q.Order("tasks.id").Limit(p.Limit+1), withPhases)
+	if err != nil {
+		return List[model.Task]{}, nil, fmt.Errorf("list tasks: %w", err)
+	}
+	l := List[model.Task]{Items: tasks}
+	if len(tasks) > p.Limit {
+		l.Items, l.HasNext = tasks[:p.Limit], true
+	}
+	return l, phases, nil
+}
+
+// readTasks reads the tasks q selects, with their phases when withPhases (by id).
+func readTasks(q *gorm.DB, withPhases bool) ([]*model.Task, map[model.PhaseID]*model.Phase, error) {
+	var phases map[model.PhaseID]*model.Phase
+	if withPhases {
+		q = q.Select(columnsOf("tasks", "", taskColumns) + ", " + columnsOf("ph", "ph_", phaseColumns)).
+			Joins("JOIN phases ph ON ph.id = tasks.phase_id")
+		phases = map[model.PhaseID]*model.Phase{}
+	} else {
+		q = q.Select(columnsOf("tasks", "", taskColumns))
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var tasks []*model.Task
+	for rows.Next() {
+		t, ph := new(model.Task), (*model.Phase)(nil)
+		dest := taskDest(t)
+		if withPhases {
+			ph = new(model.Phase)
+			dest = append(dest, phaseDest(ph)...)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, err
+		}
+		tasks = append(tasks, t)
+		if withPhases && phases[ph.ID] == nil {
+			phases[ph.ID] = ph
+		}
+	}
+	return tasks, phases, rows.Err()
 }
 
 // CountTasks counts the visible tasks that pass the filter.
@@ -72,8 +115,8 @@ func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, er
 
 // TasksByID returns the visible tasks among ids, keyed by id.
 func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
-	var rows []*model.Task
-	if err := s.tasks(ctx, sc).Where("tasks.id IN ?", ids).Find(&rows).Error; err != nil {
+	rows, _, err := readTasks(s.tasks(ctx, sc).Where("tasks.id IN ?", ids), false)
+	if err != nil {
 		return nil, fmt.Errorf("tasks by id: %w", err)
 	}
 	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
