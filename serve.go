@@ -58,7 +58,13 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer bus.Close()
-	svc := rules.New(st, rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus))
+	ruleOpts := []rules.Option{rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus)}
+	if st.Dialect() == migrate.Postgres {
+		// PostgreSQL tells every process when tokens, users or companies change (migration 0004);
+		// SQLite cannot tell this process of `taskql token revoke` run beside it.
+		ruleOpts = append(ruleOpts, rules.WithViewerCache(viewerCacheTTL))
+	}
+	svc := rules.New(st, ruleOpts...)
 	go svc.Deliver(context.WithoutCancel(ctx))
 	if err := observe(tel, st, svc, &opts); err != nil {
 		return err
@@ -88,6 +94,10 @@ func observe(tel *telemetry.Telemetry, st *store.Store, svc *rules.Service, opts
 		})
 	tel.Metrics.Gauge("taskql_subscriptions_active", "Subscriptions this process holds.",
 		func() float64 { return float64(svc.Subscriptions()) })
+	tel.Metrics.Counter("taskql_viewer_cache_hits_total", "Requests whose viewer this process knew without a statement.",
+		func() float64 { return float64(svc.Stats().ViewerHits) })
+	tel.Metrics.Counter("taskql_viewers_forgotten_total", "Times this process forgot the viewers it kept, because tokens, users or companies changed.",
+		func() float64 { return float64(svc.Stats().ViewersForgotten) })
 	tel.Metrics.Counter("taskql_events_published_total", "Committed changes of assignees this process published.",
 		func() float64 { return float64(svc.Stats().Published) })
 	tel.Metrics.Counter("taskql_events_delivered_total", "Messages this process delivered to its subscribers.",
@@ -119,8 +129,9 @@ func (c config) listen(ctx context.Context, out io.Writer, api *graph.Server, te
 	return serveHTTP(ctx, ln, api)
 }
 
-// busChannel is the PostgreSQL channel the processes of one database notify each other on.
-const busChannel = "taskql"
+// viewerCacheTTL bounds how long a process keeps the viewer of a token, should it miss the news
+// that it changed (it forgets at once when it hears of it).
+const viewerCacheTTL = time.Minute
 
 // bus is how the processes on one database hear of each other's changes: PostgreSQL's
 // LISTEN/NOTIFY, on a connection of its own (--listen-database-url, else DATABASE_URL), or in
@@ -133,7 +144,7 @@ func (c config) bus(st *store.Store) (pubsub.Bus, error) {
 	if url == "" {
 		url = os.Getenv("DATABASE_URL")
 	}
-	b, err := pubsub.NewPostgres(url, busChannel, nil)
+	b, err := pubsub.NewPostgres(url, migrate.Channel, nil)
 	if err != nil {
 		return nil, fmt.Errorf("serve: --listen-database-url: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/migrate"
 	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
@@ -37,7 +38,7 @@ func liveServer(t *testing.T, st *store.Store, url string, o graph.Options) *api
 	var bus pubsub.Bus = pubsub.NewLocal()
 	if url != "" {
 		ready := make(chan struct{})
-		pg, err := pubsub.NewPostgres(url, "taskql", ready)
+		pg, err := pubsub.NewPostgres(url, migrate.Channel, ready)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,12 @@ var All = []Migration{
 	{ID: "0001_initial", Up: initial},
 	{ID: "0002_task_pages_by_organization", Up: taskPagesByOrganization},
 	{ID: "0003_json_kept_as_given", Up: jsonKeptAsGiven},
+	{ID: "0004_viewers_changed_notify", Up: viewersChangedNotify},
 }
+
+// Channel is the PostgreSQL channel on which the server processes of one database hear of each
+// other's changes, and of changes made by hand (0004_viewers_changed_notify).
+const Channel = "taskql"
 
 // ddl fills in the few types that differ between the dialects. This is the one place they differ.
 // {json} is JSONB on PostgreSQL as 0001_initial was released; 0003_json_kept_as_given made those
@@ -184,4 +189,26 @@ func jsonKeptAsGiven(tx *gorm.DB, d Dialect) error {
 	default:
 		return nil // SQLite keeps the text already.
 	}
+}
+
+// viewersChangedNotify makes PostgreSQL publish, on Channel, that tokens, users or companies
+// changed, whoever changed them (a server, `taskql token revoke`, an operator in psql): each
+// server process then forgets the viewers it keeps (rules.WithViewerCache), and a revoked token
+// or a withdrawn access stops working at its next request. One message per statement, and one
+// per transaction when the same (PostgreSQL folds equal notifications). SQLite has no sessions to
+// notify; a server on it keeps no viewers.
+func viewersChangedNotify(tx *gorm.DB, d Dialect) error {
+	if d != Postgres {
+		return nil
+	}
+	stmts := []string{`CREATE FUNCTION taskql_viewers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			PERFORM pg_notify('` + Channel + `', '{"kind":"viewers"}');
+			RETURN NULL;
+		END $$`}
+	for _, table := range []string{"tokens", "users", "companies"} {
+		stmts = append(stmts, `CREATE TRIGGER `+table+`_viewers_changed AFTER UPDATE OR DELETE OR TRUNCATE ON `+table+
+			` FOR EACH STATEMENT EXECUTE FUNCTION taskql_viewers_changed()`)
+	}
+	return execAll(tx, stmts...)
 }

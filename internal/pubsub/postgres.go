@@ -26,6 +26,7 @@ type Postgres struct {
 	stop    context.CancelFunc
 	done    chan struct{}
 	down    atomic.Bool
+	epoch   atomic.Uint64 // how many times the bus has started listening
 }
 
 // Backoff bounds the delay before reconnecting the listening connection: it doubles from the
@@ -64,6 +65,7 @@ func NewPostgres(url, channel string, ready chan<- struct{}) (*Postgres, error) 
 	}
 	l.Handle(channel, handler{bus: b, listening: func() {
 		failures.Store(0)
+		b.epoch.Add(1)
 		if b.down.CompareAndSwap(true, false) {
 			slog.Info("pubsub: listening again", "channel", channel)
 		}
@@ -110,6 +112,15 @@ func (b *Postgres) Publish(ctx context.Context, tx Tx, payload string) error {
 
 // Messages delivers the payloads of every process, in commit order.
 func (b *Postgres) Messages() <-chan string { return b.q.out }
+
+// Listening is the number of times the bus has started listening, or 0 while it has lost its
+// connection (or has not listened yet).
+func (b *Postgres) Listening() uint64 {
+	if b.down.Load() {
+		return 0
+	}
+	return b.epoch.Load()
+}
 
 // Close stops listening.
 func (b *Postgres) Close() error {

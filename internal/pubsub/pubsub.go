@@ -30,6 +30,10 @@ type Bus interface {
 	// Messages delivers the payloads committed after the bus started, in commit order. It is
 	// closed by Close.
 	Messages() <-chan string
+	// Listening numbers the stretch of time during which the bus has heard every message: it
+	// changes each time the bus listens anew after missing some, and is 0 while it cannot listen.
+	// A process that keeps what messages would tell it to forget trusts it only within one.
+	Listening() uint64
 	// Close stops the bus.
 	Close() error
 }
@@ -101,6 +105,9 @@ func (b *Local) Publish(_ context.Context, tx Tx, payload string) error {
 
 // Messages delivers the committed payloads.
 func (b *Local) Messages() <-chan string { return b.q.out }
+
+// Listening is always 1: the one process hears every message it publishes.
+func (b *Local) Listening() uint64 { return 1 }
 
 // Close stops the bus.
 func (b *Local) Close() error {

@@ -33,7 +33,8 @@ type Service struct {
 	changed      []func(AssigneesChanged)
 	bus          pubsub.Bus
 	hub          hub
-	stats        struct{ published, delivered atomic.Int64 }
+	viewers      *viewerCache
+	stats        struct{ published, delivered, viewerHits, forgotten atomic.Int64 }
 }
 
 // tracer makes the spans of the use cases, between the adapter's and the SQL statements' (DESIGN
@@ -46,11 +47,18 @@ type Stats struct {
 	Published int64
 	// Delivered counts the messages this process handed to its subscribers.
 	Delivered int64
+	// ViewerHits counts the requests whose viewer this process knew without a statement
+	// (WithViewerCache).
+	ViewerHits int64
+	// ViewersForgotten counts the times this process forgot the viewers it kept, because tokens,
+	// users or companies changed (WithViewerCache).
+	ViewersForgotten int64
 }
 
 // Stats are the service's counts so far.
 func (s *Service) Stats() Stats {
-	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load()}
+	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load(), ViewerHits: s.stats.viewerHits.Load(),
+		ViewersForgotten: s.stats.forgotten.Load()}
 }
 
 // Option configures a Service.
@@ -71,6 +79,12 @@ func New(st *store.Store, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.viewers != nil {
+		s.viewers.bus = s.bus
+		if s.bus == nil {
+			s.viewers = nil // nothing would tell it to forget
+		}
+	}
 	return s
 }
 
@@ -82,11 +96,23 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*model.Viewer
 		return nil, auth.ErrUnauthenticated
 	}
 	hash := auth.HashToken(token)
-	v, err := s.store.ViewerByTokenHash(ctx, hash)
+	var r reading
+	if s.viewers != nil {
+		if v, ok := s.viewers.get(hash); ok {
+			s.stats.viewerHits.Add(1)
+			return v, nil
+		}
+		r = s.viewers.reading()
+	}
+	row, err := s.store.ViewerByTokenHash(ctx, hash)
 	if err != nil {
 		return nil, notFoundAs(err, auth.ErrUnauthenticated)
 	}
-	return &model.Viewer{User: &v.User, CompanyKind: v.CompanyKind, TokenHash: hash}, nil
+	v := &model.Viewer{User: &row.User, CompanyKind: row.CompanyKind, TokenHash: hash}
+	if s.viewers != nil {
+		s.viewers.keep(hash, v, r)
+	}
+	return v, nil
 }
 
 // Ready tells whether the database answers a read of the busiest table (/readyz).

@@ -129,7 +129,7 @@ const maxBatch = 256
 func (s *Service) Deliver(ctx context.Context) {
 	messages := s.bus.Messages()
 	for payload := range messages {
-		batch := decode(nil, payload)
+		batch := s.decode(nil, payload)
 	more:
 		for len(batch) < maxBatch {
 			select {
@@ -137,7 +137,7 @@ func (s *Service) Deliver(ctx context.Context) {
 				if !ok {
 					break more
 				}
-				batch = decode(batch, p)
+				batch = s.decode(batch, p)
 			default:
 				break more
 			}
@@ -150,12 +150,21 @@ func (s *Service) Deliver(ctx context.Context) {
 
 // decode adds a payload to the batch if it is a change of assignees (a message of another kind,
 // or of a newer version, is not ours).
-func decode(batch []message, payload string) []message {
+func (s *Service) decode(batch []message, payload string) []message {
 	var m message
-	if err := json.Unmarshal([]byte(payload), &m); err != nil || m.Kind != kindAssigneesChanged {
+	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		return batch
 	}
-	return append(batch, m)
+	switch m.Kind {
+	case kindAssigneesChanged:
+		return append(batch, m)
+	case kindViewersChanged:
+		if s.viewers != nil {
+			s.viewers.forget()
+			s.stats.forgotten.Add(1)
+		}
+	}
+	return batch
 }
 
 // deliver hands each change of a batch to the subscribers that want it and see its task now, in
