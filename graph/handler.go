@@ -11,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vikstrous/dataloadgen"
@@ -272,22 +271,11 @@ func (s *Server) ready(svc *rules.Service) http.HandlerFunc {
 // bearerToken is the request's bearer token, the key of its rate limit.
 func bearerToken(r *http.Request) string { return auth.BearerToken(r.Header.Get("Authorization")) }
 
-// playgroundHandler serves GraphiQL, with the demo token pre-filled while it still works (it
-// stops working when revoked, or when the database holds another world).
+// playgroundHandler serves GraphiQL from the files embedded in the binary (playground.go), with
+// the demo token pre-filled while it still works (it stops working when revoked, or when the
+// database holds another world).
 func playgroundHandler(svc *rules.Service, token string) http.Handler {
-	bare := playground.Handler("taskql", "/query")
-	if token == "" {
-		return bare
-	}
-	filled := playground.Handler("taskql", "/query",
-		playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer " + token}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := svc.Authenticate(r.Context(), token); err != nil {
-			bare.ServeHTTP(w, r)
-			return
-		}
-		filled.ServeHTTP(w, r)
-	})
+	return newPlayground(svc, token)
 }
 
 // withCORS lets pages of the allowed origins call the API from a browser (rs/cors). A preflight
