@@ -12,6 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { Failure, within } from './lib/check.mjs';
 import { makeTempDir, startTaskql, taskqlBinary } from './lib/server.mjs';
 import * as conformance from './suites/conformance.mjs';
+import * as apollo from './suites/apollo.mjs';
+import * as graphqlRequest from './suites/graphql-request.mjs';
 
 const GLOBAL_TIMEOUT_MS = 540_000; // under the `timeout 600` of .ci/run, build included
 const SUITE_TIMEOUT_MS = 120_000;
@@ -20,6 +22,8 @@ const SUITE_TIMEOUT_MS = 120_000;
 // is false for those that read files only.
 const SUITES = {
   conformance,
+  apollo,
+  'graphql-request': graphqlRequest,
 };
 
 const usage = `usage: node run.mjs [SUITE ...]   (npm test --prefix clients [-- SUITE ...])
