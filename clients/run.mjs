@@ -14,6 +14,7 @@ import { makeTempDir, startTaskql, taskqlBinary } from './lib/server.mjs';
 import * as conformance from './suites/conformance.mjs';
 import * as apollo from './suites/apollo.mjs';
 import * as graphqlRequest from './suites/graphql-request.mjs';
+import * as wsProtocol from './suites/ws-protocol.mjs';
 
 const GLOBAL_TIMEOUT_MS = 540_000; // under the `timeout 600` of .ci/run, build included
 const SUITE_TIMEOUT_MS = 120_000;
@@ -24,6 +25,7 @@ const SUITES = {
   conformance,
   apollo,
   'graphql-request': graphqlRequest,
+  'ws-protocol': wsProtocol,
 };
 
 const usage = `usage: node run.mjs [SUITE ...]   (npm test --prefix clients [-- SUITE ...])
