@@ -15,6 +15,8 @@ import * as conformance from './suites/conformance.mjs';
 import * as apollo from './suites/apollo.mjs';
 import * as graphqlRequest from './suites/graphql-request.mjs';
 import * as wsProtocol from './suites/ws-protocol.mjs';
+import * as schemaLint from './suites/schema-lint.mjs';
+import * as schemaSnapshot from './suites/schema-snapshot.mjs';
 
 const GLOBAL_TIMEOUT_MS = 540_000; // under the `timeout 600` of .ci/run, build included
 const SUITE_TIMEOUT_MS = 120_000;
@@ -26,6 +28,8 @@ const SUITES = {
   apollo,
   'graphql-request': graphqlRequest,
   'ws-protocol': wsProtocol,
+  'schema-lint': schemaLint,
+  'schema-snapshot': schemaSnapshot,
 };
 
 const usage = `usage: node run.mjs [SUITE ...]   (npm test --prefix clients [-- SUITE ...])
