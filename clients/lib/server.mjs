@@ -25,9 +25,10 @@ export async function makeTempDir() {
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-// taskqlBinary is TASKQL_BIN, or a binary built now into dir.
+// taskqlBinary is TASKQL_BIN, or a binary built now into dir. A relative TASKQL_BIN is taken from
+// where npm was run (INIT_CWD), not from clients/, where npm runs the script.
 export async function taskqlBinary(dir, log) {
-  if (process.env.TASKQL_BIN) return path.resolve(process.env.TASKQL_BIN);
+  if (process.env.TASKQL_BIN) return path.resolve(process.env.INIT_CWD ?? process.cwd(), process.env.TASKQL_BIN);
   const bin = path.join(dir, 'taskql');
   const started = performance.now();
   log(`TASKQL_BIN is not set: go build -o ${bin} . (in ${repoRoot})`);
