@@ -113,7 +113,7 @@ func newExecutor(r *Resolver, opts Options, limits Limits, docs *documentCache, 
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queryOverGET{})
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(operationOverPOST{})
 	srv.Use(observer{})
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(limits.Tokens)

@@ -303,6 +303,14 @@ func TestWebSocketsFollowTheProtocolsCloseCodes(t *testing.T) {
 		ws.sendRaw([]byte(`{"id": "1", "payload": {}`))
 		ws.wantClosed(4400)
 	})
+	for _, protocol := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run("4400: a connection_init whose payload is not an object, "+protocol, func(t *testing.T) {
+			// gqlgen can read no token from it, and would neither acknowledge nor close.
+			ws := a.dialWS(protocol, nil)
+			ws.send(wsMessage{Type: "connection_init", Payload: json.RawMessage(`"Bearer ` + tokAda + `"`)})
+			ws.wantClosed(4400)
+		})
+	}
 	t.Run("4400: a message over the limit", func(t *testing.T) {
 		ws := a.connect(tokAda)
 		ws.subscribe("1", changes+strings.Repeat(" ", 2<<10), nil)

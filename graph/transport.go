@@ -15,7 +15,8 @@ import (
 // queryOverGET runs a query sent by GET (GraphQL over HTTP), as gqlgen's transport.GET does, with
 // the codes and statuses a client can act on: malformed parameters are 400 BAD_USER_INPUT, and a
 // mutation is 405 Method Not Allowed (Allow: POST) and never runs. gqlgen's own answers those
-// without extensions.code (and the mutation with 406).
+// without extensions.code (and the mutation with 406). A document refused before it executes is
+// answered as operationOverPOST answers it.
 type queryOverGET struct{}
 
 var _ graphql.Transport = queryOverGET{}
@@ -43,6 +44,42 @@ func (queryOverGET) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	raw.ReadTime.End = graphql.Now()
 
+	execute(w, r, exec, raw, contentType, true)
+}
+
+// operationOverPOST runs a GraphQL request sent by POST in JSON, as gqlgen's transport.POST
+// does (the same statuses: 422 for a document that does not parse or validate, 400 when the
+// client asked for application/graphql-response+json), with one difference: such a refusal,
+// made before the operation executes, has no data entry in application/graphql-response+json,
+// as GraphQL over HTTP says a 4xx answer must not; gqlgen writes "data": null. checkBody has
+// refused the bodies that are not one JSON GraphQL request already.
+type operationOverPOST struct{}
+
+var _ graphql.Transport = operationOverPOST{}
+
+func (operationOverPOST) Supports(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.Header.Get("Upgrade") == "" && isJSON(r)
+}
+
+func (operationOverPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	contentType := responseContentType(r)
+	w.Header().Set("Content-Type", contentType)
+	raw := &graphql.RawParams{Headers: r.Header}
+	raw.ReadTime.Start = graphql.Now()
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	if err := dec.Decode(raw); err != nil {
+		writeErrors(w, http.StatusBadRequest, gqlerror.List{{Message: "the request body is not a JSON object of a GraphQL request",
+			Extensions: map[string]any{"code": codeBadUserInput}}})
+		return
+	}
+	raw.ReadTime.End = graphql.Now()
+	execute(w, r, exec, raw, contentType, false)
+}
+
+// execute runs the operation of a request its transport has read, answered in contentType; a
+// queriesOnly transport (GET) refuses a mutation or subscription with 405 and runs nothing.
+func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, raw *graphql.RawParams, contentType string, queriesOnly bool) {
 	opCtx, errs := exec.CreateOperationContext(r.Context(), raw)
 	if errs != nil {
 		status := http.StatusOK
@@ -53,10 +90,15 @@ func (queryOverGET) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 			}
 		}
 		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(r.Context(), opCtx), errs))
+		resp := exec.DispatchError(graphql.WithOperationContext(r.Context(), opCtx), errs)
+		if contentType == graphqlResponseJSON && status >= http.StatusBadRequest {
+			writeResponseWithoutData(w, resp)
+			return
+		}
+		writeResponse(w, resp)
 		return
 	}
-	if opCtx.Operation.Operation != ast.Query {
+	if queriesOnly && opCtx.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", "POST")
 		writeErrors(w, http.StatusMethodNotAllowed, gqlerror.List{{Message: "a " + string(opCtx.Operation.Operation) +
 			" must be sent by POST; GET runs queries only", Extensions: map[string]any{"code": codeBadUserInput}}})
@@ -91,7 +133,16 @@ func responseContentType(r *http.Request) string {
 	return graphqlResponseJSON
 }
 
-func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+// writeResponseWithoutData writes a response to a request that did not execute, without its
+// data entry (graphql.Response always writes one).
+func writeResponseWithoutData(w http.ResponseWriter, resp *graphql.Response) {
+	writeResponse(w, struct {
+		Errors     gqlerror.List  `json:"errors"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}{resp.Errors, resp.Extensions})
+}
+
+func writeResponse(w http.ResponseWriter, resp any) {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		b = []byte(`{"errors":[{"message":"` + internalMessage + `","extensions":{"code":"` + codeInternal + `"}}],"data":null}`)

@@ -143,8 +143,9 @@ func (c *socket) initialise() {
 
 // incoming is what a client's message must hold.
 type incoming struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
+	Type    string          `json:"type"`
+	ID      string          `json:"id"`
+	Payload json.RawMessage `json:"payload"`
 }
 
 // NextReader reads the client's next message and holds it to the protocol before gqlgen sees it.
@@ -171,6 +172,11 @@ func (c *socket) check(data []byte) (int, string) {
 		return closeInvalidMessage, "Message too large"
 	}
 	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
+		return closeInvalidMessage, "Invalid message received"
+	}
+	if m.Type == "connection_init" && !objectOrNull(m.Payload) {
+		// gqlgen cannot read such a payload, and then neither acknowledges nor closes: the
+		// socket would hang, its clock of connection_init stopped.
 		return closeInvalidMessage, "Invalid message received"
 	}
 	c.mu.Lock()
@@ -203,6 +209,12 @@ func (c *socket) check(data []byte) (int, string) {
 		return closeInvalidMessage, "Invalid message received"
 	}
 	return 0, ""
+}
+
+// objectOrNull tells whether a message's payload is absent, null or a JSON object.
+func objectOrNull(payload json.RawMessage) bool {
+	p := bytes.TrimSpace(payload)
+	return len(p) == 0 || string(p) == "null" || p[0] == '{'
 }
 
 // WriteJSON writes gqlgen's message, noting the acknowledgement and the end of subscriptions.
