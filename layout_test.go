@@ -31,8 +31,6 @@ var layout = map[string][]string{
 	"internal/guard": {},
 	// Logs, metrics and traces: set up by the command, fed by the adapters; it reads nothing.
 	"internal/telemetry": {"internal/guard"},
-	// Tests of faults (a PostgreSQL stopped, killed, locked) against the built server.
-	"internal/faults": {"internal/testdb"},
 	// Fixture files are written through the store, with hashed tokens.
 	"internal/seed": {"internal/auth", "internal/store", "model"},
 	// A fresh database per test.
