@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/internal/telemetry"
@@ -36,12 +38,23 @@ type setup struct {
 	graph graph.Options
 	rules []rules.Option
 	tel   *telemetry.Telemetry
+	// live delivers changes to subscriptions: an in-process bus and the delivery loop.
+	live bool
 }
 
 // serveAPI serves st as it is.
 func serveAPI(t *testing.T, st *store.Store, s setup) *api {
 	t.Helper()
+	var bus *pubsub.Local
+	if s.live {
+		bus = pubsub.NewLocal()
+		t.Cleanup(func() { _ = bus.Close() })
+		s.rules = append(s.rules, rules.WithBus(bus))
+	}
 	svc := rules.New(st, s.rules...)
+	if s.live {
+		go svc.Deliver(context.Background())
+	}
 	s.graph.Telemetry = s.tel
 	h := rest.Mount(rest.NewHandler(svc, s.rest), s.tel, graph.NewServer(svc, s.graph))
 	srv := httptest.NewServer(h)
