@@ -86,8 +86,10 @@ func classify(err error) (status int, body errorBody, ok bool) {
 	return http.StatusInternalServerError, errorBody{Code: codeInternal, Message: "internal server error"}, false
 }
 
-// writeFailure answers a request that failed: its status and body by classify; 503 tells when to
-// retry; an internal error is logged with the request id, and a client that went away is not.
+// writeFailure answers a request that failed, whether in a parser, in the rules, or at the auth
+// middleware (401 for a missing, unknown or revoked token, which the middleware gives its
+// WWW-Authenticate): its status and body by classify; 503 tells when to retry; an internal error
+// is logged with the request id, and a client that went away is not.
 func writeFailure(w http.ResponseWriter, r *http.Request, err error) {
 	ctx := r.Context()
 	status, body, ok := classify(err)
@@ -103,11 +105,6 @@ func writeFailure(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeError(w, r, status, body)
 }
-
-// refuse answers a request the auth middleware did not let through: 401 for a missing, unknown
-// or revoked token (the middleware sets WWW-Authenticate), 503 when the database cannot check it
-// now.
-func refuse(w http.ResponseWriter, r *http.Request, err error) { writeFailure(w, r, err) }
 
 // writeRefusal renders a guard's refusal (413, 429, 503) in the REST error shape.
 func writeRefusal(w http.ResponseWriter, r *http.Request, f guard.Refusal) {

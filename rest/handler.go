@@ -96,7 +96,7 @@ func NewHandler(svc *rules.Service, o Options) http.Handler {
 	render := guard.Render(writeRefusal)
 	rate := guard.NewRate(o.RatePerSecond, o.RateBurst)
 	h.guarded = guard.Deadline(o.Deadline, guard.Admission(o.MaxInFlight, render,
-		auth.Middleware(svc, refuse, rate.Middleware(bearerToken, render, http.HandlerFunc(h.execute)))))
+		auth.Middleware(svc, writeFailure, rate.Middleware(bearerToken, render, http.HandlerFunc(h.execute)))))
 
 	mux := http.NewServeMux()
 	mux.Handle(RouteSetAssignee, methods{http.MethodPost: h.endpoint(h.setAssignee)})

@@ -73,22 +73,28 @@ func TestRESTRequestsAreLoggedAndCountedByRoute(t *testing.T) {
 			t.Errorf("access lines (-want +got):\n%s", diff)
 		}
 
-		metrics := a.do(http.MethodGet, "/metrics", "", nil).want(http.StatusOK, nil).Body
-		for series, want := range map[string]string{
-			`taskql_requests_total{code="OK",operation="",route="/api/v1/steps/{step}/assignees",type=""}`:                     "1",
-			`taskql_requests_total{code="UNPROCESSABLE",operation="",route="/api/v1/steps/{step}/assignees",type=""}`:          "1",
-			`taskql_requests_total{code="RATE_LIMITED",operation="",route="/api/v1/steps/{step}/assignees",type=""}`:           "1",
-			`taskql_requests_total{code="UNAUTHENTICATED",operation="",route="/api/v1/steps/{step}/assignees/{user}",type=""}`: "1",
-			`taskql_requests_total{code="BAD_USER_INPUT",operation="",route="/v1/tasks/{task_id}/set-assignee",type=""}`:       "1",
-			`taskql_requests_total{code="NOT_FOUND",operation="",route="other",type=""}`:                                       "1",
-			`taskql_refusals_total{limit="rate"}`: "1",
-		} {
-			m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(metrics)
-			if m == nil || string(m[1]) != want {
-				t.Errorf("%s = %q, want %s", series, m, want)
-			}
-		}
+		wantCounted(t, a.do(http.MethodGet, "/metrics", "", nil).want(http.StatusOK, nil).Body)
 	})
+}
+
+// wantCounted checks a scrape of /metrics after the requests of
+// TestRESTRequestsAreLoggedAndCountedByRoute: each counted under its route and outcome.
+func wantCounted(t *testing.T, metrics []byte) {
+	t.Helper()
+	for series, want := range map[string]string{
+		`taskql_requests_total{code="OK",operation="",route="/api/v1/steps/{step}/assignees",type=""}`:                     "1",
+		`taskql_requests_total{code="UNPROCESSABLE",operation="",route="/api/v1/steps/{step}/assignees",type=""}`:          "1",
+		`taskql_requests_total{code="RATE_LIMITED",operation="",route="/api/v1/steps/{step}/assignees",type=""}`:           "1",
+		`taskql_requests_total{code="UNAUTHENTICATED",operation="",route="/api/v1/steps/{step}/assignees/{user}",type=""}`: "1",
+		`taskql_requests_total{code="BAD_USER_INPUT",operation="",route="/v1/tasks/{task_id}/set-assignee",type=""}`:       "1",
+		`taskql_requests_total{code="NOT_FOUND",operation="",route="other",type=""}`:                                       "1",
+		`taskql_refusals_total{limit="rate"}`: "1",
+	} {
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(metrics)
+		if m == nil || string(m[1]) != want {
+			t.Errorf("%s = %q, want %s", series, m, want)
+		}
+	}
 }
 
 // syncBuffer is a log any goroutine may write.

@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -56,12 +57,19 @@ func at(day int) time.Time { return time.Date(2024, 1, day, 12, 0, 0, 0, time.UT
 
 func ptr[T any](v T) *T { return &v }
 
-// seedWorld inserts the world into a fresh database.
+// seedWorld inserts the world into a fresh database, its rows in the order their references need.
 func seedWorld(t testing.TB, st *store.Store) {
 	t.Helper()
-	ctx := t.Context()
-	ts := seededAt
+	for _, rows := range slices.Concat(worldPeople(), worldProjects(), worldTasks()) {
+		if err := st.Create(t.Context(), rows); err != nil {
+			t.Fatalf("seed world: %T: %v", rows, err)
+		}
+	}
+}
 
+// worldPeople are the world's organizations, companies, users and tokens.
+func worldPeople() []any {
+	ts := seededAt
 	orgs := []model.Organization{
 		{ID: "org_acme", Name: "Acme", CreatedAt: ts, ModifiedAt: ts},
 		{ID: "org_beta", Name: "Beta", CreatedAt: ts, ModifiedAt: ts},
@@ -102,7 +110,12 @@ func seedWorld(t testing.TB, st *store.Store) {
 			tokens[i].RevokedAt = ptr(at(3))
 		}
 	}
+	return []any{&orgs, &companies, &users, &tokens}
+}
 
+// worldProjects are the world's projects, their members and phases, and its events.
+func worldProjects() []any {
+	ts := seededAt
 	projects := []model.Project{
 		{ID: "prj_site", OrganizationID: "org_acme", Name: "Website", CreatedAt: ts, ModifiedAt: ts},
 		{ID: "prj_app", OrganizationID: "org_acme", Name: "App", CreatedAt: ts, ModifiedAt: ts},
@@ -138,6 +151,12 @@ func seedWorld(t testing.TB, st *store.Store) {
 		{ID: "evt_beta", OrganizationID: "org_beta", Name: model.EventAssigneesChanged, ActorID: ptr(model.UserID("usr_zed")),
 			Entity: "task", EntityID: "tsk_beta", Data: model.JSON(`{"added": ["usr_zed"], "removed": []}`), Timestamp: at(2)},
 	}
+	return []any{&projects, &members, &phases, &events}
+}
+
+// worldTasks are the world's tasks, their assignees and data.
+func worldTasks() []any {
+	ts := seededAt
 	task := func(id model.TaskID, org model.OrganizationID, prj model.ProjectID, phs model.PhaseID, label string, typ model.TaskType, status model.TaskStatus) model.Task {
 		return model.Task{ID: id, OrganizationID: org, ProjectID: prj, PhaseID: phs, Label: label, Type: typ, Status: status, CreatedAt: ts, ModifiedAt: ts}
 	}
@@ -171,9 +190,5 @@ func seedWorld(t testing.TB, st *store.Store) {
 			Data: model.JSON(`{"subject": "beta"}`), CreatedAt: ts, ModifiedAt: ts},
 	}
 
-	for _, rows := range []any{&orgs, &companies, &users, &tokens, &projects, &members, &phases, &events, &tasks, &assignees, &data} {
-		if err := st.Create(ctx, rows); err != nil {
-			t.Fatalf("seed world: %T: %v", rows, err)
-		}
-	}
+	return []any{&tasks, &assignees, &data}
 }
