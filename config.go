@@ -12,6 +12,7 @@ import (
 	"github.com/taskql/taskql/graph"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/rest"
 )
 
 // config is everything `serve` reads from its flags and TASKQL_* variables (README, Configuration).
@@ -99,6 +100,18 @@ func (c config) graphOptions() (graph.Options, error) {
 		opts.TrustedDocuments = docs
 	}
 	return opts, nil
+}
+
+// restOptions are the REST adapter's options of the configuration: the same limits as the
+// GraphQL API's (DESIGN §7).
+func (c config) restOptions() rest.Options {
+	return rest.Options{
+		BodyBytes:     c.limits.BodyBytes,
+		Deadline:      c.limits.Deadline,
+		MaxInFlight:   c.maxInFlight,
+		RatePerSecond: c.ratePerSecond,
+		RateBurst:     c.rateBurst,
+	}
 }
 
 // readTrustedDocuments reads the --trusted-documents file.

@@ -14,11 +14,14 @@ import (
 var layout = map[string][]string{
 	// The command wires everything and holds no logic.
 	".": {"graph", "internal/auth", "internal/guard", "internal/migrate", "internal/pubsub", "internal/rules", "internal/seed",
-		"internal/store", "internal/telemetry", "model"},
+		"internal/store", "internal/telemetry", "model", "rest"},
 	// The GraphQL adapter reaches data only through the rules.
 	"graph": {"internal/auth", "internal/guard", "internal/rules", "internal/telemetry", "model", "web"},
 	// The playground's files, embedded; no code of the module.
 	"web": {},
+	// The REST adapter, beside graph: it too reaches data only through the rules, and never
+	// imports the GraphQL adapter (nor it the REST one).
+	"rest": {"internal/auth", "internal/guard", "internal/rules", "internal/telemetry", "model"},
 	// The rules know nothing of GraphQL or HTTP; they read and write through the store, and
 	// publish committed changes on the bus.
 	"internal/rules": {"internal/auth", "internal/pubsub", "internal/store", "model"},
@@ -62,7 +65,8 @@ var confined = []struct {
 	{"github.com/glebarez/", []string{"internal/store"}, "the database driver is the store's"},
 	{"github.com/99designs/gqlgen", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
 	{"github.com/vektah/gqlparser", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
-	{"net/http", []string{".", "graph", "internal/auth", "internal/guard", "internal/telemetry", "internal/faults",
+	{"github.com/getkin/kin-openapi", nil, "kin-openapi checks the REST adapter's responses against its document in tests; no code that serves needs it"},
+	{"net/http", []string{".", "graph", "rest", "internal/auth", "internal/guard", "internal/telemetry", "internal/faults",
 		"bench/hostile", "bench/server", "bench/realtime"},
 		"the rules, the store and the nouns know nothing of HTTP"},
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/internal/telemetry"
+	"github.com/taskql/taskql/rest"
 )
 
 // serve serves the API until ctx is done (SIGINT, SIGTERM), then drains: /readyz turns 503 and
@@ -74,7 +75,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	return c.listen(ctx, out, graph.NewServer(svc, opts), tel)
+	gql := graph.NewServer(svc, opts)
+	api := rest.Mount(rest.NewHandler(svc, c.restOptions()), tel, gql)
+	return c.listen(ctx, out, api, gql.Drain, tel)
 }
 
 // observe gives the operator the database pool's, the subscriptions' and the events' series
@@ -108,8 +111,8 @@ func observe(tel *telemetry.Telemetry, st *store.Store, svc *rules.Service, opts
 }
 
 // listen serves the API on --addr, and in production the metrics on --metrics-addr when set,
-// never behind the public API's port (DESIGN §8).
-func (c config) listen(ctx context.Context, out io.Writer, api *graph.Server, tel *telemetry.Telemetry) error {
+// never behind the public API's port (DESIGN §8). drain is called when serving stops.
+func (c config) listen(ctx context.Context, out io.Writer, api http.Handler, drain func(), tel *telemetry.Telemetry) error {
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -126,7 +129,7 @@ func (c config) listen(ctx context.Context, out io.Writer, api *graph.Server, te
 		slog.Info("serving metrics", "addr", mln.Addr().String())
 	}
 	c.announce(out, ln.Addr())
-	return serveHTTP(ctx, ln, api)
+	return serveHTTP(ctx, ln, api, drain)
 }
 
 // viewerCacheTTL bounds how long a process keeps the viewer of a token, should it miss the news
@@ -166,9 +169,10 @@ func (c config) announce(out io.Writer, addr net.Addr) {
 	}
 }
 
-// serveHTTP serves api on ln until ctx is done, then drains it and shuts the server down,
-// giving the requests under way 10 s to finish. The timeouts bound what a slow client holds.
-func serveHTTP(ctx context.Context, ln net.Listener, api *graph.Server) error {
+// serveHTTP serves api on ln until ctx is done, then drains it (drain: /readyz turns 503, the
+// streams of subscriptions end) and shuts the server down, giving the requests under way 10 s to
+// finish. The timeouts bound what a slow client holds.
+func serveHTTP(ctx context.Context, ln net.Listener, api http.Handler, drain func()) error {
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -183,7 +187,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, api *graph.Server) error {
 		return err
 	case <-ctx.Done():
 	}
-	api.Drain()
+	drain()
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
