@@ -1,0 +1,260 @@
+package faults
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The binary under test, built once for the whole package by binary.
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds the module's command (go build -o <tmp>/taskql <module root>) on first use and
+// returns its path. The directory is readable by every user: the read-only test runs it as one
+// that cannot write the database.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+		if err != nil || strings.TrimSpace(string(gomod)) == "" {
+			buildErr = fmt.Errorf("go env GOMOD: %v", err)
+			return
+		}
+		root := filepath.Dir(strings.TrimSpace(string(gomod)))
+		if binDir, buildErr = os.MkdirTemp("", "taskql-faults-"); buildErr != nil {
+			return
+		}
+		if buildErr = os.Chmod(binDir, 0o755); buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "taskql")
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", binPath, root).CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build %s: %v\n%s", root, err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build taskql: %v", buildErr)
+	}
+	return binPath
+}
+
+// runTaskql runs one of taskql's commands (seed, migrate) on the database url and returns what
+// it printed.
+func runTaskql(t *testing.T, url string, args ...string) string {
+	t.Helper()
+	bin := binary(t) // built first: the build has its own time bound
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("taskql %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// serveArgs is how every test serves: production mode, no rate limit, PostgreSQL's lock_timeout
+// and SQLite's busy_timeout 3 s, and at most maxAssignees assignees a task, so that the
+// writers meet the limit.
+var serveArgs = []string{"serve", "--addr", "127.0.0.1:0", "--env", "production", "--rate-limit", "0",
+	"--lock-timeout", "3s", "--max-assignees", fmt.Sprint(maxAssignees)}
+
+// server is a `taskql serve` child process.
+type server struct {
+	cmd    *exec.Cmd
+	base   string // http://127.0.0.1:PORT
+	addr   string // 127.0.0.1:PORT
+	stderr *lockedBuffer
+
+	exited   chan struct{} // closed when the process has exited
+	exitErr  error
+	exitedAt time.Time
+}
+
+// serverUser runs the server as another OS user (nil: as this process's).
+type serverUser = syscall.Credential
+
+// startServer starts the server on the database url and returns once it serves (it prints
+// "taskql: API at http://HOST:PORT/query"). It is killed when the test ends if still running.
+func startServer(t *testing.T, url string, as *serverUser) *server {
+	t.Helper()
+	cmd := exec.Command(binary(t), serveArgs...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "TASKQL_LISTEN_DATABASE_URL=")
+	cmd.Dir = os.TempDir()
+	if as != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: as}
+	}
+	s := &server{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = s.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start taskql serve: %v", err)
+	}
+	announced := make(chan string, 1)
+	go readStdout(stdout, announced)
+	go func() {
+		s.exitErr = cmd.Wait()
+		s.exitedAt = time.Now()
+		close(s.exited)
+	}()
+	t.Cleanup(s.kill)
+	select {
+	case s.addr = <-announced:
+		s.base = "http://" + s.addr
+	case <-s.exited:
+		t.Fatalf("taskql serve exited before serving: %v\n%s", s.exitErr, s.stderr)
+	case <-time.After(time.Minute):
+		t.Fatalf("taskql serve did not announce its address within a minute\n%s", s.stderr)
+	}
+	return s
+}
+
+var announceLine = regexp.MustCompile(`^taskql: API at http://(\S+)/query$`)
+
+// readStdout sends the address the server announces, and reads on until the pipe closes so that
+// the server never blocks on writing to it.
+func readStdout(r io.Reader, announced chan<- string) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if m := announceLine.FindStringSubmatch(sc.Text()); m != nil {
+			select {
+			case announced <- m[1]:
+			default:
+			}
+		}
+	}
+}
+
+// alive tells whether the process still runs.
+func (s *server) alive() bool {
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// signal sends sig to the server's process.
+func (s *server) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v to the server: %v", sig, err)
+	}
+}
+
+// waitExit waits at most d for the process to exit and returns its exit code (-1: killed by a
+// signal, or still running when ok is false).
+func (s *server) waitExit(d time.Duration) (code int, ok bool) {
+	select {
+	case <-s.exited:
+	case <-time.After(d):
+		return -1, false
+	}
+	var ee *exec.ExitError
+	switch {
+	case s.exitErr == nil:
+		return 0, true
+	case errors.As(s.exitErr, &ee):
+		return ee.ExitCode(), true
+	}
+	return -1, true
+}
+
+// stop ends a server that must still be running with SIGTERM, and checks that it drains and
+// exits 0 within its 10 s.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if !s.alive() {
+		t.Errorf("the server exited during the test (%v): it must never exit\n%s", s.exitErr, s.stderr)
+		return
+	}
+	s.signal(t, syscall.SIGTERM)
+	if code, ok := s.waitExit(15 * time.Second); !ok || code != 0 {
+		t.Errorf("after SIGTERM the server exited %v with code %d, want 0 within 10 s", ok, code)
+	}
+}
+
+// kill kills the process by its id if it still runs, and waits for it.
+func (s *server) kill() {
+	if !s.alive() {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
+// logLine is one JSON line of the server's log (production mode logs JSON on stderr).
+type logLine struct {
+	Time  time.Time `json:"time"`
+	Level string    `json:"level"`
+	Msg   string    `json:"msg"`
+	raw   string
+}
+
+// logs are the lines the server logged so far; a line that is not JSON has only raw.
+func (s *server) logs() []logLine {
+	var lines []logLine
+	for _, text := range strings.Split(strings.TrimSpace(s.stderr.String()), "\n") {
+		if text == "" {
+			continue
+		}
+		l := logLine{raw: text}
+		_ = json.Unmarshal([]byte(text), &l)
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// lockedBuffer is a buffer the process writes to while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
