@@ -12,7 +12,10 @@ import (
 
 // TasksByID returns the visible tasks among ids.
 func (s *Service) TasksByID(ctx context.Context, v *model.Viewer, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
-	return scoped(ctx, v, ids, s.store.TasksByID)
+	return scoped(ctx, v, ids, func(ctx context.Context, sc store.Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
+		m, _, err := s.store.TasksByID(ctx, sc, ids, store.With{})
+		return m, err
+	})
 }
 
 // UsersByID returns the users of the viewer's organization among ids.

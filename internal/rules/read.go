@@ -44,13 +44,12 @@ func (s *Service) TaskWith(ctx context.Context, v *model.Viewer, id model.TaskID
 	if err != nil {
 		return nil, Related{}, err
 	}
-	m, err := s.store.TasksByID(ctx, sc, []model.TaskID{id})
+	m, r, err := s.store.TasksByID(ctx, sc, []model.TaskID{id}, want.with())
 	t, err := one(m, err, "task", id)
 	if err != nil {
 		return nil, Related{}, err
 	}
-	r, err := s.related(ctx, sc, []*model.Task{t}, nil, want)
-	return t, r, err
+	return t, r, nil
 }
 
 // TaskFilter narrows a task list (DESIGN §4 TaskFilter), its ids parsed. A repeated status or
@@ -64,17 +63,15 @@ func (s *Service) Tasks(ctx context.Context, v *model.Viewer, f TaskFilter, a Pa
 }
 
 // TasksWith is Tasks with the relations asked for read along: a page of tasks with their phases
-// and assignees costs two statements, whatever its size.
+// and assignees is one statement, whatever its size.
 func (s *Service) TasksWith(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs, want Relations) (*Page[model.Task], Related, error) {
 	// Without repeats a list of statuses or types is as short as its enum.
 	f.Statuses, f.Types = distinct(f.Statuses), distinct(f.Types)
 	var r Related
 	p, err := list(v, a, func(t *model.Task) Position { return byID(t.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.Task], error) {
-			l, phases, err := s.store.Tasks(ctx, sc, f, p, want.Phase)
-			if err == nil {
-				r, err = s.related(ctx, sc, l.Items, phases, want)
-			}
+			l, related, err := s.store.Tasks(ctx, sc, f, p, want.with())
+			r = related
 			return l, err
 		},
 		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountTasks(ctx, sc, f) })

@@ -248,7 +248,7 @@ func (s *Service) load(ctx context.Context, batch []message, subs []*subscriptio
 	if err != nil {
 		return nil, store.Audience{}, err
 	}
-	tasks, err := s.store.TasksByID(ctx, org, taskIDs)
+	tasks, _, err := s.store.TasksByID(ctx, org, taskIDs, store.With{})
 	if err != nil {
 		return nil, store.Audience{}, err
 	}

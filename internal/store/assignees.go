@@ -16,7 +16,7 @@ import (
 func (s *Store) AssigneesOf(ctx context.Context, sc Scope, tasks []model.TaskID) (map[model.TaskID][]*model.User, error) {
 	cond, args := sc.visibleTask("at")
 	rows, err := s.q(ctx).Table("task_assignees").
-		Select("task_assignees.task_id, "+columnsOf("users", "", userColumns)).
+		Select("task_assignees.task_id, "+userSelect).
 		Joins("JOIN users ON users.id = task_assignees.user_id").
 		Joins("JOIN tasks at ON at.id = task_assignees.task_id AND "+cond, args...).
 		Where("task_assignees.task_id IN ?", tasks).

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -41,6 +42,14 @@ func userDest(u *model.User) []any {
 		(*string)(&u.ThreadEmailsSortOrder), &u.CreatedAt, &u.ModifiedAt}
 }
 
+// The select lists of the hot reads, made once.
+var (
+	taskSelect     = columnsOf("tasks", "", taskColumns)
+	phaseSelect    = columnsOf("ph", "ph_", phaseColumns)
+	assigneeSelect = columnsOf("u", "u_", userColumns)
+	userSelect     = columnsOf("users", "", userColumns)
+)
+
 // columnsOf lists columns of the table alias as a SELECT list, each named prefix_column.
 func columnsOf(alias, prefix string, columns []string) string {
 	var b strings.Builder
@@ -66,4 +75,42 @@ func (d intDest) Scan(src any) error {
 		return fmt.Errorf("scan %T into int", src)
 	}
 	return nil
+}
+
+// nullUser holds the columns of a user as an outer join gives them: all NULL when it found none.
+type nullUser struct {
+	id, organization, company, first, last, email, avatar, invitedBy, sender, sortOrder sql.NullString
+	admin, approved, onboarding                                                         sql.NullBool
+	created, modified                                                                   sql.NullTime
+}
+
+// dest is the destinations of userColumns, in order.
+func (n *nullUser) dest() []any {
+	return []any{&n.id, &n.organization, &n.company, &n.first, &n.last, &n.email, &n.avatar,
+		&n.admin, &n.approved, &n.onboarding, &n.invitedBy, &n.sender, &n.sortOrder, &n.created, &n.modified}
+}
+
+// user is the user read, or nil when there was none; it shares nothing with n, which the next row
+// reuses.
+func (n *nullUser) user() *model.User {
+	if !n.id.Valid {
+		return nil
+	}
+	u := &model.User{ID: model.UserID(n.id.String), OrganizationID: model.OrganizationID(n.organization.String),
+		CompanyID: model.CompanyID(n.company.String), FirstName: n.first.String, LastName: n.last.String, Email: n.email.String,
+		IsOrgAdmin: n.admin.Bool, IsAccessApproved: n.approved.Bool, OnboardingRequired: n.onboarding.Bool,
+		ThreadEmailsSortOrder: model.SortOrder(n.sortOrder.String), CreatedAt: n.created.Time, ModifiedAt: n.modified.Time}
+	if n.avatar.Valid {
+		avatar := n.avatar.String
+		u.Avatar = &avatar
+	}
+	if n.invitedBy.Valid {
+		id := model.UserID(n.invitedBy.String)
+		u.InvitedByID = &id
+	}
+	if n.sender.Valid {
+		sender := n.sender.String
+		u.DefaultEmailSenderID = &sender
+	}
+	return u
 }

@@ -26,6 +26,9 @@ func CountStatements(ctx context.Context) (context.Context, *StatementCounter) {
 // registerStatementCounter hooks the counting into every kind of statement GORM runs.
 func registerStatementCounter(db *gorm.DB) error {
 	return registerAfter(db, "taskql:count", func(tx *gorm.DB) {
+		if tx.DryRun {
+			return // a subquery, written into the statement that runs it
+		}
 		if c, ok := tx.Statement.Context.Value(counterKey{}).(*StatementCounter); ok {
 			c.n.Add(1)
 		}

@@ -52,56 +52,91 @@ func (s *Store) filteredTasks(ctx context.Context, sc Scope, f TaskFilter) *gorm
 	return q
 }
 
-// Tasks lists the visible tasks that pass the filter, by id (that is, oldest first). With
-// withPhases each task's phase is read in the same statement and returned by id.
-func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, withPhases bool) (List[model.Task], map[model.PhaseID]*model.Phase, error) {
+// With names what a read of tasks reads along with each task, in the same statement.
+type With struct{ Phases, Assignees bool }
+
+// Related is what a read of tasks read along with them.
+type Related struct {
+	// Phases holds the phase of every task read, by id, when With.Phases.
+	Phases map[model.PhaseID]*model.Phase
+	// Assignees holds every task's assignees in assignment order, when With.Assignees: a task
+	// without any has an entry all the same.
+	Assignees map[model.TaskID][]*model.User
+}
+
+// Tasks lists the visible tasks that pass the filter, by id (that is, oldest first), with what
+// with asks for read along.
+func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with With) (List[model.Task], Related, error) {
 	q := s.filteredTasks(ctx, sc, f)
 	if p.AfterID != "" {
 		q = q.Where("tasks.id > ?", p.AfterID)
 	}
-	tasks, phases, err := readTasks(q.Order("tasks.id").Limit(p.Limit+1), withPhases)
+	tasks, r, err := s.readTasks(ctx, q.Order("tasks.id").Limit(p.Limit+1), with)
 	if err != nil {
-		return List[model.Task]{}, nil, fmt.Errorf("list tasks: %w", err)
+		return List[model.Task]{}, Related{}, fmt.Errorf("list tasks: %w", err)
 	}
 	l := List[model.Task]{Items: tasks}
 	if len(tasks) > p.Limit {
 		l.Items, l.HasNext = tasks[:p.Limit], true
+		if r.Assignees != nil {
+			delete(r.Assignees, tasks[p.Limit].ID)
+		}
 	}
-	return l, phases, nil
+	return l, r, nil
 }
 
-// readTasks reads the tasks q selects, with their phases when withPhases (by id).
-func readTasks(q *gorm.DB, withPhases bool) ([]*model.Task, map[model.PhaseID]*model.Phase, error) {
-	var phases map[model.PhaseID]*model.Phase
-	if withPhases {
-		q = q.Select(columnsOf("tasks", "", taskColumns) + ", " + columnsOf("ph", "ph_", phaseColumns)).
-			Joins("JOIN phases ph ON ph.id = tasks.phase_id")
-		phases = map[model.PhaseID]*model.Phase{}
-	} else {
-		q = q.Select(columnsOf("tasks", "", taskColumns))
+// readTasks reads the tasks q selects, ordered by id, with what with asks for, in one statement:
+// the phase joined to each task, the assignees joined to the page of tasks (a task then comes
+// once per assignee, on consecutive rows).
+func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With) ([]*model.Task, Related, error) {
+	var r Related
+	sel := taskSelect
+	if with.Phases {
+		sel += ", " + phaseSelect
+		q = q.Joins("JOIN phases ph ON ph.id = tasks.phase_id")
+		r.Phases = map[model.PhaseID]*model.Phase{}
+	}
+	q = q.Select(sel)
+	if with.Assignees {
+		q = s.q(ctx).Raw(`WITH page AS (?) SELECT page.*, `+assigneeSelect+` FROM page
+			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
+			ORDER BY page.id, ta.assigned_at, ta.user_id`, q)
+		r.Assignees = map[model.TaskID][]*model.User{}
 	}
 	rows, err := q.Rows()
 	if err != nil {
-		return nil, nil, err
+		return nil, Related{}, err
 	}
 	defer rows.Close()
 	var tasks []*model.Task
+	var assignee nullUser
 	for rows.Next() {
 		t, ph := new(model.Task), (*model.Phase)(nil)
 		dest := taskDest(t)
-		if withPhases {
+		if with.Phases {
 			ph = new(model.Phase)
 			dest = append(dest, phaseDest(ph)...)
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, err
+		if with.Assignees {
+			dest = append(dest, assignee.dest()...)
 		}
-		tasks = append(tasks, t)
-		if withPhases && phases[ph.ID] == nil {
-			phases[ph.ID] = ph
+		if err := rows.Scan(dest...); err != nil {
+			return nil, Related{}, err
+		}
+		if n := len(tasks); n == 0 || tasks[n-1].ID != t.ID {
+			tasks = append(tasks, t)
+			if with.Phases && r.Phases[ph.ID] == nil {
+				r.Phases[ph.ID] = ph
+			}
+			if with.Assignees {
+				r.Assignees[t.ID] = nil
+			}
+		}
+		if u := assignee.user(); u != nil {
+			r.Assignees[t.ID] = append(r.Assignees[t.ID], u)
 		}
 	}
-	return tasks, phases, rows.Err()
+	return tasks, r, rows.Err()
 }
 
 // CountTasks counts the visible tasks that pass the filter.
@@ -113,13 +148,13 @@ func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, er
 	return n, nil
 }
 
-// TasksByID returns the visible tasks among ids, keyed by id.
-func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
-	rows, _, err := readTasks(s.tasks(ctx, sc).Where("tasks.id IN ?", ids), false)
+// TasksByID returns the visible tasks among ids, keyed by id, with what with asks for read along.
+func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID, with With) (map[model.TaskID]*model.Task, Related, error) {
+	rows, r, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids).Order("tasks.id"), with)
 	if err != nil {
-		return nil, fmt.Errorf("tasks by id: %w", err)
+		return nil, Related{}, fmt.Errorf("tasks by id: %w", err)
 	}
-	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
+	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), r, nil
 }
 
 // Placement is where a task stands: its project, and whether its phase is internal (what rules
