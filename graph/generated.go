@@ -280,14 +280,13 @@ type SubscriptionResolver interface {
 type TaskResolver interface {
 	Organization(ctx context.Context, objs []*model.Task) ([]*model.Organization, error)
 	Project(ctx context.Context, objs []*model.Task) ([]*model.Project, error)
-	Phase(ctx context.Context, objs []*model.Task) ([]*model.Phase, error)
 
 	Data(ctx context.Context, objs []*model.Task) ([][]*model.TaskData, error)
 	TriggerEvent(ctx context.Context, objs []*model.Task) ([]*model.Event, error)
 
 	Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error)
 	AssigneeID(ctx context.Context, objs []*model.Task) ([]*string, error)
-	Assignees(ctx context.Context, objs []*model.Task) ([][]*model.User, error)
+
 	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*Connection[model.User], error)
 	Events(ctx context.Context, obj *model.Task, first *int, after *string) (*Connection[model.Event], error)
 }
@@ -4834,7 +4833,7 @@ func (ec *executionContext) _Task_phase(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Task_phase(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Task_phase(ctx, field, obj)
+			return obj.Phase()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Phase) graphql.Marshaler {
@@ -4849,35 +4848,12 @@ func (ec *executionContext) fieldContext_Task_phase(_ context.Context, field gra
 		Object:     "Task",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Phase(ctx, field)
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_Task_phase(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
-	resolver := ec.Resolvers.Task()
-	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Phase(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*model.Phase](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Task.phase",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Phase(ctx, []*model.Task{obj})
-	return graphql.ResolveBatchSingleResult[*model.Phase](
-		ctx,
-		results,
-		err,
-		"Task.phase",
-	)
 }
 
 func (ec *executionContext) _Task_label(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
@@ -5307,7 +5283,7 @@ func (ec *executionContext) _Task_assignees(ctx context.Context, field graphql.C
 			return ec.fieldContext_Task_assignees(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Task_assignees(ctx, field, obj)
+			return obj.Assignees()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
@@ -5322,35 +5298,12 @@ func (ec *executionContext) fieldContext_Task_assignees(_ context.Context, field
 		Object:     "Task",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_Task_assignees(ctx context.Context, field graphql.CollectedField, obj *model.Task) (any, error) {
-	resolver := ec.Resolvers.Task()
-	if batch, ok := graphql.BatchParentsFor[*model.Task](ctx, "Task"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Assignees(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[[]*model.User](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Task.assignees",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Assignees(ctx, []*model.Task{obj})
-	return graphql.ResolveBatchSingleResult[[]*model.User](
-		ctx,
-		results,
-		err,
-		"Task.assignees",
-	)
 }
 
 func (ec *executionContext) _Task_assignableUsers(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
@@ -8631,11 +8584,10 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Task_project(ctx, field, obj)
 				})
 		case "phase":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_phase(ctx, field, obj)
-				})
+			out.Values[i] = ec._Task_phase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "label":
 			out.Values[i] = ec._Task_label(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8706,11 +8658,10 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Task_assigneeId(ctx, field, obj)
 				})
 		case "assignees":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_assignees(ctx, field, obj)
-				})
+			out.Values[i] = ec._Task_assignees(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "assignableUsers":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

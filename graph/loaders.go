@@ -15,15 +15,13 @@ import (
 )
 
 // loaders batch the reads of one request: every field that would otherwise query once per parent
-// (a task's project, phase, assignees, ...) waits a moment and reads all its keys in one query.
+// (a task's project, a user's company, ...) waits a moment and reads all its keys in one query.
 type loaders struct {
 	users         *dataloadgen.Loader[model.UserID, *model.User]
 	projects      *dataloadgen.Loader[model.ProjectID, *model.Project]
-	phases        *dataloadgen.Loader[model.PhaseID, *model.Phase]
 	organizations *dataloadgen.Loader[model.OrganizationID, *model.Organization]
 	companies     *dataloadgen.Loader[model.CompanyID, *model.Company]
 	events        *dataloadgen.Loader[model.EventID, *model.Event]
-	assignees     *dataloadgen.Loader[model.TaskID, []*model.User]
 	taskData      *dataloadgen.Loader[model.TaskID, []*model.TaskData]
 	phasesOf      *dataloadgen.Loader[model.ProjectID, []*model.Phase]
 }
@@ -46,11 +44,9 @@ func newLoaders(r *rules.Service, opts ...dataloadgen.Option) *loaders {
 	return &loaders{
 		users:         dataloadgen.NewMappedLoader(batch("UsersByID", r.UsersByID), w...),
 		projects:      dataloadgen.NewMappedLoader(batch("ProjectsByID", r.ProjectsByID), w...),
-		phases:        dataloadgen.NewMappedLoader(batch("PhasesByID", r.PhasesByID), w...),
 		organizations: dataloadgen.NewMappedLoader(batch("OrganizationsByID", r.OrganizationsByID), w...),
 		companies:     dataloadgen.NewMappedLoader(batch("CompaniesByID", r.CompaniesByID), w...),
 		events:        dataloadgen.NewMappedLoader(batch("EventsByID", r.EventsByID), w...),
-		assignees:     dataloadgen.NewMappedLoader(batch("AssigneesOf", r.AssigneesOf), w...),
 		taskData:      dataloadgen.NewMappedLoader(batch("TaskDataOf", r.TaskDataOf), w...),
 		phasesOf:      dataloadgen.NewMappedLoader(batch("PhasesOfProjects", r.PhasesOfProjects), w...),
 	}
@@ -128,20 +124,16 @@ func optional[P any, K any](key func(*P) *K) func(*P) (K, bool) {
 	}
 }
 
-// reply turns what a mutation left into its result. The loaders forget what they held of the
-// task and learn what the mutation read inside its transaction (the assignees, the phase, the
-// project), so that the reply, and any later mutation in the same document, reads them as they
-// are now, and the reply needs no read after COMMIT (DESIGN §7).
+// reply turns what a mutation left into its result. The task carries its assignees and phase as
+// the mutation read them inside its transaction, and the loaders forget what they held of its
+// project and learn it anew, so that the reply reads them as they are now, and needs no read
+// after COMMIT (DESIGN §7).
 func reply(ctx context.Context) func(*rules.Changed, error) (*model.Task, error) {
 	return func(c *rules.Changed, err error) (*model.Task, error) {
 		if err != nil {
 			return nil, err
 		}
 		l := loadersFrom(ctx)
-		l.assignees.Clear(c.Task.ID)
-		l.assignees.Prime(c.Task.ID, c.Assignees)
-		l.phases.Clear(c.Phase.ID)
-		l.phases.Prime(c.Phase.ID, c.Phase)
 		l.projects.Clear(c.Project.ID)
 		l.projects.Prime(c.Project.ID, c.Project)
 		return c.Task, nil

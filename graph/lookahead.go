@@ -10,10 +10,10 @@ import (
 	"github.com/taskql/taskql/internal/rules"
 )
 
-// Look-ahead: a field that returns tasks reads, with them, the relations its selection shows for
-// each task (rules.Relations), and the loaders learn them. Task.phase and Task.assignees then
-// find what they need at once: a page of tasks with their phases and assignees is two statements
-// and no wait for a batch, instead of three statements, one after the other.
+// Look-ahead: a field that returns tasks reads, with them and in the same statement, the relations
+// its selection shows for each task (rules.Relations), which each task then carries: Task.phase and
+// Task.assignees are plain fields (model.Task.Phase, Assignees), with no resolver, no goroutine and
+// no loader. A page of tasks with their phases and assignees is one statement.
 
 // taskFields are the fields of Task whose values come from each relation.
 var (
@@ -53,16 +53,5 @@ func addTaskRelations(r *rules.Relations, oc *graphql.OperationContext, sel ast.
 	for _, f := range graphql.CollectFields(oc, sel, taskImplementors) {
 		r.Phase = r.Phase || slices.Contains(phaseFields, f.Name)
 		r.Assignees = r.Assignees || slices.Contains(assigneeFields, f.Name)
-	}
-}
-
-// learn primes the loaders with relations read along with tasks. What a loader already holds
-// stays: one request shows one state of a task.
-func (l *loaders) learn(r rules.Related) {
-	for id, p := range r.Phases {
-		l.phases.Prime(id, p)
-	}
-	for id, users := range r.Assignees {
-		l.assignees.Prime(id, users)
 	}
 }

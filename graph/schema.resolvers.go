@@ -95,7 +95,7 @@ func (r *projectResolver) Tasks(ctx context.Context, obj *model.Project, filter 
 		return nil, err
 	}
 	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.Task], error) {
-		return r.Rules.ProjectTasks(ctx, viewer(ctx), obj.ID, f, a)
+		return r.Rules.ProjectTasksWith(ctx, viewer(ctx), obj.ID, f, a, connectionRelations(ctx))
 	})
 }
 
@@ -124,9 +124,7 @@ func (r *queryResolver) Task(ctx context.Context, id string) (*model.Task, error
 	if err != nil {
 		return nil, err
 	}
-	t, related, err := r.Rules.TaskWith(ctx, viewer(ctx), tid, taskRelations(ctx))
-	loadersFrom(ctx).learn(related)
-	return t, err
+	return r.Rules.TaskWith(ctx, viewer(ctx), tid, taskRelations(ctx))
 }
 
 // Tasks is the resolver for the tasks field.
@@ -136,9 +134,7 @@ func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, fir
 		return nil, err
 	}
 	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.Task], error) {
-		p, related, err := r.Rules.TasksWith(ctx, viewer(ctx), f, a, connectionRelations(ctx))
-		loadersFrom(ctx).learn(related)
-		return p, err
+		return r.Rules.TasksWith(ctx, viewer(ctx), f, a, connectionRelations(ctx))
 	})
 }
 
@@ -212,11 +208,6 @@ func (r *taskResolver) Project(ctx context.Context, objs []*model.Task) ([]*mode
 	return objects(ctx, loadersFrom(ctx).projects, objs, required(func(t *model.Task) model.ProjectID { return t.ProjectID }))
 }
 
-// Phase is the batch resolver for the phase field.
-func (r *taskResolver) Phase(ctx context.Context, objs []*model.Task) ([]*model.Phase, error) {
-	return objects(ctx, loadersFrom(ctx).phases, objs, required(func(t *model.Task) model.PhaseID { return t.PhaseID }))
-}
-
 // Data is the batch resolver for the data field.
 func (r *taskResolver) Data(ctx context.Context, objs []*model.Task) ([][]*model.TaskData, error) {
 	return lists(ctx, loadersFrom(ctx).taskData, objs, func(t *model.Task) model.TaskID { return t.ID })
@@ -229,12 +220,12 @@ func (r *taskResolver) TriggerEvent(ctx context.Context, objs []*model.Task) ([]
 
 // Assignee is the batch resolver for the assignee field.
 func (r *taskResolver) Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error) {
-	lists, err := r.Assignees(ctx, objs)
-	if err != nil {
-		return nil, err
-	}
-	primary := make([]*model.User, len(lists))
-	for i, users := range lists {
+	primary := make([]*model.User, len(objs))
+	for i, t := range objs {
+		users, err := t.Assignees()
+		if err != nil {
+			return nil, err
+		}
 		primary[i] = rules.Primary(users)
 	}
 	return primary, nil
@@ -254,11 +245,6 @@ func (r *taskResolver) AssigneeID(ctx context.Context, objs []*model.Task) ([]*s
 		}
 	}
 	return ids, nil
-}
-
-// Assignees is the batch resolver for the assignees field.
-func (r *taskResolver) Assignees(ctx context.Context, objs []*model.Task) ([][]*model.User, error) {
-	return lists(ctx, loadersFrom(ctx).assignees, objs, func(t *model.Task) model.TaskID { return t.ID })
 }
 
 // AssignableUsers is the resolver for the assignableUsers field.

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Organization is the tenant: nothing ever crosses organizations (DESIGN §2).
 type Organization struct {
@@ -92,7 +95,42 @@ type Task struct {
 	TriggerEventID  *EventID
 	CreatedAt       time.Time
 	ModifiedAt      time.Time
+
+	// related is what was read along with the task for a client: its phase and its assignees.
+	related taskRelated
 }
+
+type taskRelated struct {
+	phase        *Phase
+	assignees    []*User
+	hasAssignees bool
+}
+
+// ErrNotRead means that a task was asked for a relation that was not read along with it: a
+// mistake of the code that read it, never of a client.
+var ErrNotRead = errors.New("model: a relation of the task was asked for but not read along with it")
+
+// Phase is the task's phase, read along with it.
+func (t *Task) Phase() (*Phase, error) {
+	if t.related.phase == nil {
+		return nil, ErrNotRead
+	}
+	return t.related.phase, nil
+}
+
+// Assignees are the task's assignees in assignment order, read along with it.
+func (t *Task) Assignees() ([]*User, error) {
+	if !t.related.hasAssignees {
+		return nil, ErrNotRead
+	}
+	return t.related.assignees, nil
+}
+
+// SetPhase records the task's phase, read along with it.
+func (t *Task) SetPhase(p *Phase) { t.related.phase = p }
+
+// SetAssignees records the task's assignees in assignment order, read along with it.
+func (t *Task) SetAssignees(users []*User) { t.related.assignees, t.related.hasAssignees = users, true }
 
 // TaskData is an entry of the first seed document's data[] of a task.
 type TaskData struct {

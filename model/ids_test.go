@@ -69,3 +69,21 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Errorf("nil JSON = %s, want null", b.String())
 	}
 }
+
+// A document is written as given but for the spaces between its tokens; text that is not JSON is
+// null, so that the response around it stays JSON.
+func TestJSONIsWrittenCompact(t *testing.T) {
+	for given, want := range map[string]string{
+		"{\"b\": 1,\n  \"a\": [2, {\"z\": null, \"y\": \"\\u00e9 <x>\"}]}": `{"b":1,"a":[2,{"z":null,"y":"\u00e9 <x>"}]}`,
+		` 3 `:        `3`,
+		`{"a": `:     `null`,
+		`not json`:   `null`,
+		`"a  b"    `: `"a  b"`,
+	} {
+		var b strings.Builder
+		JSON(given).MarshalGQL(&b)
+		if b.String() != want {
+			t.Errorf("%q written %s, want %s", given, b.String(), want)
+		}
+	}
+}

@@ -13,13 +13,21 @@ import (
 // A nil JSON is null.
 type JSON json.RawMessage
 
-// MarshalGQL writes the document as it is.
+// MarshalGQL writes the document as it is, keys, their order and escapes alike, without the
+// spaces between its tokens (which are not part of it, and would be the only spaces in a
+// response). Text that is not JSON, which nothing stores, is written as null: a response stays
+// JSON whatever a column holds.
 func (j JSON) MarshalGQL(w io.Writer) {
 	if len(j) == 0 {
 		_, _ = io.WriteString(w, "null")
 		return
 	}
-	_, _ = w.Write(j)
+	var b bytes.Buffer
+	if err := json.Compact(&b, j); err != nil {
+		_, _ = io.WriteString(w, "null")
+		return
+	}
+	_, _ = b.WriteTo(w)
 }
 
 // UnmarshalGQL takes any GraphQL input value as a JSON document.

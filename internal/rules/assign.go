@@ -17,7 +17,7 @@ import (
 // Changed is a task as a mutation left it, with its assignees, phase and project, all read inside
 // the mutation's transaction: a reply built from it reads nothing after COMMIT, so a change that
 // committed is never answered as a failure because the database went away a moment later
-// (DESIGN §7).
+// (DESIGN §7). Its Task carries its phase and assignees too (model.Task.Phase, Assignees).
 type Changed struct {
 	Task      *model.Task
 	Assignees []*model.User
@@ -168,6 +168,8 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.Task
 			return &ViolationError{Violations: vs}
 		}
 		reply = &Changed{Task: t.Task, Assignees: after(assigned[t.ID], added, removed, facts), Phase: t.Phase, Project: t.Project}
+		reply.Task.SetPhase(reply.Phase)
+		reply.Task.SetAssignees(reply.Assignees)
 		if len(added) == 0 && len(removed) == 0 {
 			return nil
 		}

@@ -13,8 +13,7 @@ import (
 // TasksByID returns the visible tasks among ids.
 func (s *Service) TasksByID(ctx context.Context, v *model.Viewer, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
 	return scoped(ctx, v, ids, func(ctx context.Context, sc store.Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
-		m, _, err := s.store.TasksByID(ctx, sc, ids, store.With{})
-		return m, err
+		return s.store.TasksByID(ctx, sc, ids, store.With{})
 	})
 }
 

@@ -34,22 +34,17 @@ func one[K ~string, T any](m map[K]*T, err error, what string, id K) (*T, error)
 
 // Task returns a visible task, or not found.
 func (s *Service) Task(ctx context.Context, v *model.Viewer, id model.TaskID) (*model.Task, error) {
-	t, _, err := s.TaskWith(ctx, v, id, Relations{})
-	return t, err
+	return s.TaskWith(ctx, v, id, Relations{})
 }
 
 // TaskWith is Task with the relations asked for read along.
-func (s *Service) TaskWith(ctx context.Context, v *model.Viewer, id model.TaskID, want Relations) (*model.Task, Related, error) {
+func (s *Service) TaskWith(ctx context.Context, v *model.Viewer, id model.TaskID, want Relations) (*model.Task, error) {
 	sc, err := scope(v)
 	if err != nil {
-		return nil, Related{}, err
+		return nil, err
 	}
-	m, r, err := s.store.TasksByID(ctx, sc, []model.TaskID{id}, want.with())
-	t, err := one(m, err, "task", id)
-	if err != nil {
-		return nil, Related{}, err
-	}
-	return t, r, nil
+	m, err := s.store.TasksByID(ctx, sc, []model.TaskID{id}, want.with())
+	return one(m, err, "task", id)
 }
 
 // TaskFilter narrows a task list (DESIGN §4 TaskFilter), its ids parsed. A repeated status or
@@ -58,29 +53,29 @@ type TaskFilter = store.TaskFilter
 
 // Tasks lists the visible tasks that pass the filter, oldest first.
 func (s *Service) Tasks(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs) (*Page[model.Task], error) {
-	p, _, err := s.TasksWith(ctx, v, f, a, Relations{})
-	return p, err
+	return s.TasksWith(ctx, v, f, a, Relations{})
 }
 
 // TasksWith is Tasks with the relations asked for read along: a page of tasks with their phases
 // and assignees is one statement, whatever its size.
-func (s *Service) TasksWith(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs, want Relations) (*Page[model.Task], Related, error) {
+func (s *Service) TasksWith(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs, want Relations) (*Page[model.Task], error) {
 	// Without repeats a list of statuses or types is as short as its enum.
 	f.Statuses, f.Types = distinct(f.Statuses), distinct(f.Types)
-	var r Related
-	p, err := list(v, a, func(t *model.Task) Position { return byID(t.ID) },
+	return list(v, a, func(t *model.Task) Position { return byID(t.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.Task], error) {
-			l, related, err := s.store.Tasks(ctx, sc, f, p, want.with())
-			r = related
-			return l, err
+			return s.store.Tasks(ctx, sc, f, p, want.with())
 		},
 		func(ctx context.Context, sc store.Scope) (int, error) { return s.store.CountTasks(ctx, sc, f) })
-	return p, r, err
 }
 
 // ProjectTasks lists the visible tasks of a project that pass the filter: none when the project
 // is not visible.
 func (s *Service) ProjectTasks(ctx context.Context, v *model.Viewer, project model.ProjectID, f TaskFilter, a PageArgs) (*Page[model.Task], error) {
+	return s.ProjectTasksWith(ctx, v, project, f, a, Relations{})
+}
+
+// ProjectTasksWith is ProjectTasks with the relations asked for read along.
+func (s *Service) ProjectTasksWith(ctx context.Context, v *model.Viewer, project model.ProjectID, f TaskFilter, a PageArgs, want Relations) (*Page[model.Task], error) {
 	if f.ProjectID != nil && *f.ProjectID != project {
 		// A task is in one project: filtering a project's tasks by another project finds none.
 		if _, err := scope(v); err != nil {
@@ -92,7 +87,7 @@ func (s *Service) ProjectTasks(ctx context.Context, v *model.Viewer, project mod
 		return &Page[model.Task]{count: func(context.Context) (int, error) { return 0, nil }}, nil
 	}
 	f.ProjectID = &project
-	return s.Tasks(ctx, v, f, a)
+	return s.TasksWith(ctx, v, f, a, want)
 }
 
 // distinct returns the values without repeats, in first-seen order.
@@ -252,7 +247,10 @@ func (s *Service) Node(ctx context.Context, v *model.Viewer, id model.NodeID) (m
 	case model.PrefixPhase:
 		n, err = node(s.PhasesByID(ctx, v, []model.PhaseID{model.PhaseID(id)}))
 	case model.PrefixTask:
-		n, err = node(s.TasksByID(ctx, v, []model.TaskID{model.TaskID(id)}))
+		// Read with its phase and assignees, which a client may ask of a task it reached this way.
+		n, err = node(scoped(ctx, v, []model.TaskID{model.TaskID(id)}, func(ctx context.Context, sc store.Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
+			return s.store.TasksByID(ctx, sc, ids, store.Everything)
+		}))
 	case model.PrefixEvent:
 		n, err = node(s.EventsByID(ctx, v, []model.EventID{model.EventID(id)}))
 	case model.PrefixTaskData:

@@ -234,8 +234,8 @@ func byOrganization(batch []message) [][]message {
 	return parts
 }
 
-// load reads what the changes of one organization's batch carry (their events, tasks and the users
-// they name: three statements, read as the organization) and who among the subscribers sees which
+// load reads what the changes of one organization's batch carry (their events, tasks with their
+// phases and assignees, and the users they name: three statements, read as the organization) and who among the subscribers sees which
 // task (one statement). A change whose event is missing is nil.
 func (s *Service) load(ctx context.Context, batch []message, subs []*subscription) ([]*model.TaskAssigneesChange, store.Audience, error) {
 	org := store.Scope{OrganizationID: batch[0].Organization}
@@ -248,7 +248,7 @@ func (s *Service) load(ctx context.Context, batch []message, subs []*subscriptio
 	if err != nil {
 		return nil, store.Audience{}, err
 	}
-	tasks, _, err := s.store.TasksByID(ctx, org, taskIDs, store.With{})
+	tasks, err := s.store.TasksByID(ctx, org, taskIDs, store.Everything)
 	if err != nil {
 		return nil, store.Audience{}, err
 	}

@@ -569,9 +569,9 @@ func readsOfIDs(w *world) []readOfIDs {
 			return found(w.svc.Task(ctx, v, x.task))
 		}},
 		{"TaskWith", "with its relations", aTask, notFound, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
-			t, r, err := w.svc.TaskWith(ctx, v, x.task, rules.Relations{Phase: true, Assignees: true})
+			t, err := w.svc.TaskWith(ctx, v, x.task, rules.Relations{Phase: true, Assignees: true})
 			ids, err := found(t, err)
-			return append(ids, relatedIDs(r)...), err
+			return append(ids, relatedIDs(t)...), err
 		}},
 		{"TasksByID", "", aTask, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			return keys(w.svc.TasksByID(ctx, v, []model.TaskID{x.task}))
@@ -617,14 +617,25 @@ func readsOfIDs(w *world) []readOfIDs {
 			p, err := w.svc.ProjectTasks(ctx, v, x.project, rules.TaskFilter{}, all)
 			return listed(ctx, p, err)
 		}},
+		{"ProjectTasksWith", "with their relations", aProject, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
+			p, err := w.svc.ProjectTasksWith(ctx, v, x.project, rules.TaskFilter{}, all, rules.Relations{Phase: true, Assignees: true})
+			ids, err := listed(ctx, p, err)
+			if p != nil {
+				ids = append(ids, relatedIDs(p.Items...)...)
+			}
+			return ids, err
+		}},
 		{"Tasks", "filter projectId", aProject, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			p, err := w.svc.Tasks(ctx, v, rules.TaskFilter{ProjectID: &x.project}, all)
 			return listed(ctx, p, err)
 		}},
 		{"TasksWith", "filter projectId, with their relations", aProject, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
-			p, r, err := w.svc.TasksWith(ctx, v, rules.TaskFilter{ProjectID: &x.project}, all, rules.Relations{Phase: true, Assignees: true})
+			p, err := w.svc.TasksWith(ctx, v, rules.TaskFilter{ProjectID: &x.project}, all, rules.Relations{Phase: true, Assignees: true})
 			ids, err := listed(ctx, p, err)
-			return append(ids, relatedIDs(r)...), err
+			if p != nil {
+				ids = append(ids, relatedIDs(p.Items...)...)
+			}
+			return ids, err
 		}},
 		{"Users", "filter projectId", aProject, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			p, err := w.svc.Users(ctx, v, rules.UserFilter{ProjectID: &x.project}, all)
@@ -759,14 +770,17 @@ func sortedTasks(ids []model.TaskID) []model.TaskID {
 	return s
 }
 
-// relatedIDs lists the ids of what was read along with tasks.
-func relatedIDs(r rules.Related) []string {
+// relatedIDs lists the ids of what was read along with tasks: their phases and assignees.
+func relatedIDs(tasks ...*model.Task) []string {
 	var ids []string
-	for id := range r.Phases {
-		ids = append(ids, string(id))
-	}
-	for id, users := range r.Assignees {
-		ids = append(ids, string(id))
+	for _, t := range tasks {
+		if t == nil {
+			continue
+		}
+		if p, err := t.Phase(); err == nil {
+			ids = append(ids, string(p.ID))
+		}
+		users, _ := t.Assignees()
 		for _, u := range users {
 			ids = append(ids, string(u.ID))
 		}

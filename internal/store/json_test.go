@@ -58,7 +58,7 @@ func TestJSONComesBackAsGiven(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gotTasks, _, err := st.TasksByID(t.Context(), admin, taskIDs, store.With{})
+		gotTasks, err := st.TasksByID(t.Context(), admin, taskIDs, store.With{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,64 +52,57 @@ func (s *Store) filteredTasks(ctx context.Context, sc Scope, f TaskFilter) *gorm
 	return q
 }
 
-// With names what a read of tasks reads along with each task, in the same statement.
+// With names what a read of tasks reads along with each task, in the same statement, and records
+// on it (model.Task.SetPhase, SetAssignees).
 type With struct{ Phases, Assignees bool }
 
-// Related is what a read of tasks read along with them.
-type Related struct {
-	// Phases holds the phase of every task read, by id, when With.Phases.
-	Phases map[model.PhaseID]*model.Phase
-	// Assignees holds every task's assignees in assignment order, when With.Assignees: a task
-	// without any has an entry all the same.
-	Assignees map[model.TaskID][]*model.User
-}
+// Everything is With both.
+var Everything = With{Phases: true, Assignees: true}
 
 // Tasks lists the visible tasks that pass the filter, by id (that is, oldest first), with what
 // with asks for read along.
-func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with With) (List[model.Task], Related, error) {
+func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with With) (List[model.Task], error) {
 	q := s.filteredTasks(ctx, sc, f)
 	if p.AfterID != "" {
 		q = q.Where("tasks.id > ?", p.AfterID)
 	}
-	tasks, r, err := s.readTasks(ctx, q.Order("tasks.id").Limit(p.Limit+1), with)
+	tasks, err := s.readTasks(ctx, q.Order("tasks.id").Limit(p.Limit+1), with)
 	if err != nil {
-		return List[model.Task]{}, Related{}, fmt.Errorf("list tasks: %w", err)
+		return List[model.Task]{}, fmt.Errorf("list tasks: %w", err)
 	}
 	l := List[model.Task]{Items: tasks}
 	if len(tasks) > p.Limit {
 		l.Items, l.HasNext = tasks[:p.Limit], true
-		if r.Assignees != nil {
-			delete(r.Assignees, tasks[p.Limit].ID)
-		}
 	}
-	return l, r, nil
+	return l, nil
 }
 
 // readTasks reads the tasks q selects, ordered by id, with what with asks for, in one statement:
 // the phase joined to each task, the assignees joined to the page of tasks (a task then comes
-// once per assignee, on consecutive rows).
-func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With) ([]*model.Task, Related, error) {
-	var r Related
+// once per assignee, on consecutive rows, in assignment order).
+func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With) ([]*model.Task, error) {
 	sel := taskSelect
 	if with.Phases {
 		sel += ", " + phaseSelect
 		q = q.Joins("JOIN phases ph ON ph.id = tasks.phase_id")
-		r.Phases = map[model.PhaseID]*model.Phase{}
 	}
 	q = q.Select(sel)
 	if with.Assignees {
 		q = s.q(ctx).Raw(`WITH page AS (?) SELECT page.*, `+assigneeSelect+` FROM page
 			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
 			ORDER BY page.id, ta.assigned_at, ta.user_id`, q)
-		r.Assignees = map[model.TaskID][]*model.User{}
 	}
 	rows, err := q.Rows()
 	if err != nil {
-		return nil, Related{}, err
+		return nil, err
 	}
 	defer rows.Close()
-	var tasks []*model.Task
-	var assignee nullUser
+	var (
+		tasks    []*model.Task
+		phases   = map[model.PhaseID]*model.Phase{}
+		assignee nullUser
+		users    []*model.User // the assignees of the last task
+	)
 	for rows.Next() {
 		t, ph := new(model.Task), (*model.Phase)(nil)
 		dest := taskDest(t)
@@ -121,22 +114,28 @@ func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With) ([]*model.
 			dest = append(dest, assignee.dest()...)
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, Related{}, err
+			return nil, err
 		}
-		if n := len(tasks); n == 0 || tasks[n-1].ID != t.ID {
-			tasks = append(tasks, t)
-			if with.Phases && r.Phases[ph.ID] == nil {
-				r.Phases[ph.ID] = ph
-			}
-			if with.Assignees {
-				r.Assignees[t.ID] = nil
+		if n := len(tasks); n > 0 && tasks[n-1].ID == t.ID {
+			t = tasks[n-1] // the same task, with its next assignee
+		} else {
+			tasks, users = append(tasks, t), nil
+			if with.Phases {
+				if known := phases[ph.ID]; known != nil {
+					ph = known // one object per phase, as a loader gives
+				}
+				phases[ph.ID] = ph
+				t.SetPhase(ph)
 			}
 		}
 		if u := assignee.user(); u != nil {
-			r.Assignees[t.ID] = append(r.Assignees[t.ID], u)
+			users = append(users, u)
+		}
+		if with.Assignees {
+			t.SetAssignees(users)
 		}
 	}
-	return tasks, r, rows.Err()
+	return tasks, rows.Err()
 }
 
 // CountTasks counts the visible tasks that pass the filter.
@@ -149,12 +148,12 @@ func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, er
 }
 
 // TasksByID returns the visible tasks among ids, keyed by id, with what with asks for read along.
-func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID, with With) (map[model.TaskID]*model.Task, Related, error) {
-	rows, r, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids).Order("tasks.id"), with)
+func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID, with With) (map[model.TaskID]*model.Task, error) {
+	rows, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids).Order("tasks.id"), with)
 	if err != nil {
-		return nil, Related{}, fmt.Errorf("tasks by id: %w", err)
+		return nil, fmt.Errorf("tasks by id: %w", err)
 	}
-	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), r, nil
+	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
 }
 
 // Placement is where a task stands: its project, and whether its phase is internal (what rules
