@@ -1,6 +1,6 @@
 // Command server serves taskql's API for the load benchmark with Go's profiler beside it: the
-// same handler as `taskql serve` (graph.NewServer over rules.New, the same admission limit and
-// GOGC), and on a second, loopback-only
+// same handler as `taskql serve` on PostgreSQL (graph.NewServer over rules.New with the bus and
+// the viewer cache, the same admission limit and GOGC), and on a second, loopback-only
 // address net/http/pprof and /debug/statements, which counts the requests served and the SQL
 // statements they ran (store.CountStatements), so that a CPU profile and the statements per
 // request can be taken under load without touching the server's code (docs/PERFORMANCE.md).
@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/taskql/taskql/graph"
+	"github.com/taskql/taskql/internal/migrate"
+	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
 )
@@ -52,7 +54,15 @@ func run(ctx context.Context, addr, pprofAddr string, maxInflight int) error {
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	api := graph.NewServer(rules.New(st), graph.Options{MaxInFlight: maxInflight})
+	// As `taskql serve` on PostgreSQL: the viewers of tokens kept, forgotten when the bus says.
+	bus, err := pubsub.NewPostgres(os.Getenv("DATABASE_URL"), migrate.Channel, nil)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	svc := rules.New(st, rules.WithBus(bus), rules.WithViewerCache(time.Minute))
+	go svc.Deliver(context.WithoutCancel(ctx))
+	api := graph.NewServer(svc, graph.Options{MaxInFlight: maxInflight})
 	var requests, statements atomic.Int64
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, c := store.CountStatements(r.Context())
