@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel"
@@ -225,8 +226,26 @@ func TestAMutationsTraceNestsOperationRulesAndStatements(t *testing.T) {
 	if parentOf(op) != http.Name || parentOf(change) != op.Name {
 		t.Errorf("graphql.mutation under %q, rules.change under %q; want them nested under the request", parentOf(op), parentOf(change))
 	}
-	t.Logf("spans: %v", names)
+	for _, s := range exp.GetSpans() {
+		if s.SpanContext.TraceID().String() == traceID {
+			var attrs []string
+			for _, kv := range s.Attributes {
+				if k := string(kv.Key); k == "db.statement" || k == "graphql.operation.type" || k == "http.response.status_code" {
+					attrs = append(attrs, k+"="+truncate(kv.Value.Emit(), 70))
+				}
+			}
+			t.Logf("span %s %q under %q (%s) %v", s.SpanContext.SpanID(), s.Name, parentOf(s), s.EndTime.Sub(s.StartTime).Round(time.Microsecond), attrs)
+		}
+	}
 	if statements < 3 { // lock the task, read the candidates and the assignees, write
 		t.Errorf("%d statements under rules.change, want the transaction's; spans: %v", statements, names)
 	}
+}
+
+// truncate shortens s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
