@@ -66,7 +66,7 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 	if p.AfterID != "" {
 		q = q.Where("tasks.id > ?", p.AfterID)
 	}
-	tasks, err := s.readTasks(ctx, q.Order("tasks.id").Limit(p.Limit+1), with)
+	tasks, err := s.readTasks(ctx, q, with, p.Limit+1)
 	if err != nil {
 		return List[model.Task]{}, fmt.Errorf("list tasks: %w", err)
 	}
@@ -77,20 +77,30 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 	return l, nil
 }
 
-// readTasks reads the tasks q selects, ordered by id, with what with asks for, in one statement:
-// the phase joined to each task, the assignees joined to the page of tasks (a task then comes
-// once per assignee, on consecutive rows, in assignment order).
-func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With) ([]*model.Task, error) {
+// readTasks reads the tasks q selects, at most limit of them (0: all) in id order, with what with
+// asks for, in one statement: the phase joined to each task, the assignees joined to the tasks (a
+// task then comes once per assignee, on consecutive rows, in assignment order) — to the page of
+// them when there is a limit, which must cut tasks, not rows.
+func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int) ([]*model.Task, error) {
 	sel := taskSelect
 	if with.Phases {
 		sel += ", " + phaseSelect
 		q = q.Joins("JOIN phases ph ON ph.id = tasks.phase_id")
 	}
-	q = q.Select(sel)
-	if with.Assignees {
+	q = q.Order("tasks.id")
+	switch {
+	case with.Assignees && limit > 0:
 		q = s.q(ctx).Raw(`WITH page AS (?) SELECT page.*, `+assigneeSelect+` FROM page
 			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
-			ORDER BY page.id, ta.assigned_at, ta.user_id`, q)
+			ORDER BY page.id, ta.assigned_at, ta.user_id`, q.Select(sel).Limit(limit))
+	case with.Assignees:
+		q = q.Select(sel+", "+assigneeSelect).
+			Joins("LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id").
+			Order("ta.assigned_at, ta.user_id")
+	case limit > 0:
+		q = q.Select(sel).Limit(limit)
+	default:
+		q = q.Select(sel)
 	}
 	rows, err := q.Rows()
 	if err != nil {
@@ -149,7 +159,7 @@ func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, er
 
 // TasksByID returns the visible tasks among ids, keyed by id, with what with asks for read along.
 func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID, with With) (map[model.TaskID]*model.Task, error) {
-	rows, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids).Order("tasks.id"), with)
+	rows, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids), with, 0)
 	if err != nil {
 		return nil, fmt.Errorf("tasks by id: %w", err)
 	}
