@@ -183,6 +183,7 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.Task
 		return nil, fmt.Errorf("change assignees of %s: %w", taskID, err)
 	}
 	if done != nil {
+		s.wrote(v.ID) // before the answer: the viewer's next reads see the change (writers.go)
 		s.stats.published.Add(1)
 		for _, fn := range s.changed {
 			fn(*done)
