@@ -26,7 +26,9 @@ type call struct {
 	users  []string // setTaskAssignee: none (null) or one
 }
 
-func (c call) String() string { return fmt.Sprintf("%s %s %s%v", viewer(c.viewer), c.kind, c.task, c.users) }
+func (c call) String() string {
+	return fmt.Sprintf("%s %s %s%v", viewer(c.viewer), c.kind, c.task, c.users)
+}
 
 // request is the call's document and variables, its result aliased `r`.
 func (c call) request() (string, map[string]any) {
