@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taskql/taskql/internal/store"
 )
 
 // Bouncer is Debian's pgbouncer in transaction pooling mode (DESIGN §11) in front of a private
@@ -134,6 +137,22 @@ func (b *Bouncer) waitListening(d time.Duration) error {
 // URL is the postgres user's URL of the database db through pgbouncer.
 func (b *Bouncer) URL(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s", b.port, db)
+}
+
+// DB is a pool of connections to the database db through pgbouncer, which prepares no statement
+// (pgx's simple protocol), closed when the test ends.
+func (b *Bouncer) DB(t testing.TB, db string) *sql.DB {
+	t.Helper()
+	st, err := store.Open(t.Context(), b.URL(db)+"?default_query_exec_mode=simple_protocol", store.WithTransactionPooler())
+	if err != nil {
+		t.Fatalf("testdb: connect through pgbouncer: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sqlDB, err := st.Gorm().DB()
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	return sqlDB
 }
 
 // Pid is pgbouncer's process id.
