@@ -75,7 +75,9 @@ type lsnSample struct {
 // openReplica connects to the replica, with the primary's options, and starts its prober. The
 // replica need not answer yet: reads stay on the primary until it does and has caught up.
 func openReplica(primary *Store, o options, cfg *gorm.Config) (*replica, error) {
-	db, err := openGorm(o.replica, o, cfg)
+	noPing := *cfg
+	noPing.DisableAutomaticPing = true // the replica may be down: the prober tells
+	db, err := openGorm(o.replica, o, &noPing)
 	if err == nil {
 		err = instrument(db, o)
 	}
