@@ -202,7 +202,7 @@ measure() {
 	for pid in "${wrk_pids[@]}"; do wait "$pid" || true; done
 	wrk_pids=()
 	cat "$logs"/wrk-"$tag"-*.txt | awk -v c="$config" -v s="$shape" -v t0="$t0" -v t1="$t1" -v r="$((${r1%.*} - ${r0%.*}))" \
-		-v ncpu="$ncpu" -v hz="$hz" -v f0="$logs/ticks-$tag-0" -v f1="$logs/ticks-$tag-1" '
+		-v ncpu="$ncpu" -v hz="$hz" -v lavg="$(cut -d' ' -f1 /proc/loadavg)" -v f0="$logs/ticks-$tag-0" -v f1="$logs/ticks-$tag-1" '
 		/^RESULT/ {rps += $3; p50 += $4; if ($5 > p99) p99 = $5; n++; bad += $7 + $8}
 		END {
 			while ((getline l < f0) > 0) {split(l, a, " "); before[a[2]] = a[3]}
@@ -211,12 +211,15 @@ measure() {
 			printf "%s\t%s\t%.0f\t%.2f\t%.2f\t%d", c, s, rps, p50 / n / 1000, p99 / 1000, bad
 			split("taskql primary replica pgbouncer wrk", roles, " ")
 			for (i = 1; i <= 5; i++) { x = d[roles[i]] / w; tot += x; printf "\t%.0f", x * 100 }
-			printf "\t%.0f\t%.2f\n", tot * 100, (rps > 0 ? r / (rps * (t1 - t0)) : 0)
+			printf "\t%.0f\t%.2f", tot * 100, (rps > 0 ? r / (rps * (t1 - t0)) : 0)
+			# CPU milliseconds per request: taskql, PostgreSQL (primary and replica), pgbouncer
+			k = rps > 0 ? w / hz * 1000 / ((t1 - t0) * rps) : 0
+			printf "\t%.2f\t%.2f\t%.2f\t%s\n", d["taskql"] / w * k, (d["primary"] + d["replica"]) / w * k, d["pgbouncer"] / w * k, lavg
 		}' >>"$results"
 	say "$(tail -n 1 "$results")"
 }
 
-printf 'config\tshape\treq/s\tp50_ms\tp99_ms\tbad\ttaskql%%\tprimary%%\treplica%%\tpgbouncer%%\twrk%%\ttotal%%\treplica_reads/req\n' >"$results"
+printf 'config\tshape\treq/s\tp50_ms\tp99_ms\tbad\ttaskql%%\tprimary%%\treplica%%\tpgbouncer%%\twrk%%\ttotal%%\treplica_reads/req\ttaskql_ms/req\tpg_ms/req\tpgbouncer_ms/req\tloadavg\n' >"$results"
 for config in $configs; do
 	spec=${config%%:*} mode=""
 	[ "$spec" != "$config" ] && mode=${config#*:}
@@ -229,6 +232,7 @@ for config in $configs; do
 	stop_servers
 done
 echo
-echo "taskql scale-out: $tasks tasks; ${duration}s x $connections connections per config; $ncpu CPUs; CPU shares of the machine"
+echo "taskql scale-out: $tasks tasks; ${duration}s x $connections connections per config; $ncpu CPUs; CPU shares of the machine,"
+echo "CPU milliseconds per request, and the machine's load average (other tenants included) at the end of each window"
 column -t -s "$(printf '\t')" "$results"
 echo "raw: $results; logs: $logs"
