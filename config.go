@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -30,6 +31,9 @@ type config struct {
 	trustedDocsPath string
 	listenURL       string
 	metricsAddr     string
+	pooled          bool
+	replicaURL      string
+	readYourWrites  time.Duration
 }
 
 // parseServe reads serve's configuration. Every limit of DESIGN §7 has a flag and a TASKQL_*
@@ -57,6 +61,9 @@ func parseServe(args []string) (config, error) {
 	fs.IntVar(&c.rateBurst, "rate-burst", envInt("TASKQL_RATE_BURST", 100), "requests a token may send at once before its rate applies")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", os.Getenv("TASKQL_METRICS_ADDR"), "in production, the `address` of /metrics (off when empty; development serves it on --addr)")
 	fs.StringVar(&c.listenURL, "listen-database-url", os.Getenv("TASKQL_LISTEN_DATABASE_URL"), "PostgreSQL `URL` of the connection that LISTENs for other processes' changes (default DATABASE_URL; never a pooler in transaction mode)")
+	fs.BoolVar(&c.pooled, "transaction-pooler", pooledFromEnv(), "DATABASE_URL (and --replica-database-url) lead to a pooler in transaction mode, such as pgbouncer: no session state, no prepared statements; needs --listen-database-url")
+	fs.StringVar(&c.replicaURL, "replica-database-url", os.Getenv("TASKQL_REPLICA_DATABASE_URL"), "PostgreSQL `URL` of a streaming replica that takes the reads that need not see the latest writes (none when empty)")
+	fs.DurationVar(&c.readYourWrites, "read-your-writes", envDuration("TASKQL_READ_YOUR_WRITES", 5*time.Second), "with a replica: how long a viewer's reads go to the primary after its write, and the most the replica may lag to take reads")
 	fs.Int64Var(&l.WebSocketMessage, "max-websocket-message", int64(envInt("TASKQL_MAX_WEBSOCKET_MESSAGE", int(l.WebSocketMessage))), "largest message a client may send on a WebSocket (close 4400)")
 	fs.IntVar(&l.SubscriptionsPerConnection, "max-subscriptions-per-connection", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_CONNECTION", l.SubscriptionsPerConnection), "most subscriptions of one WebSocket connection")
 	fs.IntVar(&l.SubscriptionsPerToken, "max-subscriptions-per-token", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_TOKEN", l.SubscriptionsPerToken), "most subscriptions of one token")
@@ -70,6 +77,12 @@ func parseServe(args []string) (config, error) {
 		c.production, c.noDemo = true, true
 	default:
 		return c, fmt.Errorf("serve: --env must be development or production, not %q", *env)
+	}
+	if c.pooled && c.listenURL == "" {
+		return c, errors.New("serve: --transaction-pooler needs --listen-database-url, a direct connection: LISTEN holds a session, which a pooler in transaction mode does not keep")
+	}
+	if c.replicaURL != "" && c.readYourWrites <= 0 {
+		return c, errors.New("serve: --read-your-writes must be positive")
 	}
 	c.ratePerSecond = *rate
 	if c.ratePerSecond < 0 {
@@ -126,6 +139,28 @@ func readTrustedDocuments(path string) (*graph.TrustedDocuments, error) {
 		return nil, fmt.Errorf("serve: --trusted-documents %s: %w", path, err)
 	}
 	return docs, nil
+}
+
+// pooledFromEnv tells whether TASKQL_TRANSACTION_POOLER is set (to anything but 0 or false): every
+// command reads it, since every command connects to DATABASE_URL.
+func pooledFromEnv() bool {
+	v := os.Getenv("TASKQL_TRANSACTION_POOLER")
+	return v != "" && v != "0" && v != "false"
+}
+
+// storeOptions are the store's options of the configuration.
+func (c config) storeOptions(tracing bool) []store.Option {
+	opts := []store.Option{store.WithTimeouts(c.timeouts)}
+	if tracing {
+		opts = append(opts, store.WithTracing())
+	}
+	if c.pooled {
+		opts = append(opts, store.WithTransactionPooler())
+	}
+	if c.replicaURL != "" {
+		opts = append(opts, store.WithReplica(c.replicaURL, c.readYourWrites))
+	}
+	return opts
 }
 
 // defaultAddr is :$PORT, the variable hosting platforms set, else :8080.

@@ -38,6 +38,8 @@ var layout = map[string][]string{
 	"internal/telemetry": {"internal/guard"},
 	// Tests of faults (a PostgreSQL stopped, killed, locked) against the built server.
 	"internal/faults": {"internal/testdb"},
+	// Tests of several processes, pgbouncer and a replica (DESIGN §11) against the built server.
+	"internal/scale": {"internal/testdb"},
 	// Fixture files are written through the store, with hashed tokens.
 	"internal/seed": {"internal/auth", "internal/store", "model"},
 	// A fresh database per test.
@@ -66,7 +68,7 @@ var confined = []struct {
 	{"github.com/99designs/gqlgen", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
 	{"github.com/vektah/gqlparser", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
 	{"github.com/getkin/kin-openapi", nil, "kin-openapi checks the REST adapter's responses against its document in tests; no code that serves needs it"},
-	{"net/http", []string{".", "graph", "rest", "internal/auth", "internal/guard", "internal/telemetry", "internal/faults",
+	{"net/http", []string{".", "graph", "rest", "internal/auth", "internal/guard", "internal/telemetry", "internal/faults", "internal/scale",
 		"bench/hostile", "bench/server", "bench/realtime"},
 		"the rules, the store and the nouns know nothing of HTTP"},
 }

@@ -45,11 +45,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	storeOpts := []store.Option{store.WithTimeouts(c.timeouts)}
-	if tel.Tracing {
-		storeOpts = append(storeOpts, store.WithTracing())
-	}
-	st, err := open(ctx, storeOpts...)
+	st, err := open(ctx, c.storeOptions(tel.Tracing)...)
 	if err != nil {
 		return err
 	}
@@ -64,6 +60,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		// PostgreSQL tells every process when tokens, users or companies change (migration 0004);
 		// SQLite cannot tell this process of `taskql token revoke` run beside it.
 		ruleOpts = append(ruleOpts, rules.WithViewerCache(viewerCacheTTL))
+	}
+	if c.replicaURL != "" {
+		ruleOpts = append(ruleOpts, rules.WithReadYourWrites(c.readYourWrites))
 	}
 	svc := rules.New(st, ruleOpts...)
 	go svc.Deliver(context.WithoutCancel(ctx))
@@ -105,9 +104,30 @@ func observe(tel *telemetry.Telemetry, st *store.Store, svc *rules.Service, opts
 		func() float64 { return float64(svc.Stats().Published) })
 	tel.Metrics.Counter("taskql_events_delivered_total", "Messages this process delivered to its subscribers.",
 		func() float64 { return float64(svc.Stats().Delivered) })
+	observeReplica(tel, st)
 	opts.Telemetry = tel
 	opts.Metrics = promhttp.HandlerFor(tel.Registry, promhttp.HandlerOpts{})
 	return nil
+}
+
+// observeReplica gives the operator the replica's series (DESIGN §11), when there is one.
+func observeReplica(tel *telemetry.Telemetry, st *store.Store) {
+	if !st.ReplicaStats().Configured {
+		return
+	}
+	tel.Metrics.Gauge("taskql_replica_usable", "1 while the replica takes reads: it answers and is less than --read-your-writes behind.",
+		func() float64 {
+			if st.ReplicaStats().Usable {
+				return 1
+			}
+			return 0
+		})
+	tel.Metrics.Gauge("taskql_replica_lag_seconds", "How far behind the replica is, at most: writes committed longer ago are visible there.",
+		func() float64 { return st.ReplicaStats().Lag.Seconds() })
+	tel.Metrics.Counter("taskql_replica_reads_total", "Reads the replica answered.",
+		func() float64 { return float64(st.ReplicaStats().Reads) })
+	tel.Metrics.Counter("taskql_replica_fallbacks_total", "Reads the replica failed to answer, which the primary then answered.",
+		func() float64 { return float64(st.ReplicaStats().Fallbacks) })
 }
 
 // listen serves the API on --addr, and in production the metrics on --metrics-addr when set,

@@ -58,8 +58,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	return fmt.Errorf("unknown command %q (want serve, migrate, seed or token)", cmd)
 }
 
-// open connects to DATABASE_URL and applies the migrations.
+// open connects to DATABASE_URL and applies the migrations. With TASKQL_TRANSACTION_POOLER set,
+// DATABASE_URL leads to a pooler in transaction mode (store.WithTransactionPooler).
 func open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
+	if pooledFromEnv() {
+		opts = append(opts, store.WithTransactionPooler())
+	}
 	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"), opts...)
 	if err != nil {
 		return nil, err
@@ -77,7 +81,11 @@ func migrateCmd(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("migrate takes no arguments")
 	}
-	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+	var opts []store.Option
+	if pooledFromEnv() {
+		opts = append(opts, store.WithTransactionPooler())
+	}
+	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"), opts...)
 	if err != nil {
 		return err
 	}

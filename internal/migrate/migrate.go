@@ -48,20 +48,18 @@ type appliedMigration struct {
 func (appliedMigration) TableName() string { return "schema_migrations" }
 
 // Up applies every migration not yet applied, each in its own transaction, and returns the ids it
-// applied.
+// applied. On PostgreSQL each of those transactions holds the migrations' advisory lock and looks
+// again whether another process applied the migration meanwhile: several processes starting at
+// once migrate one after another, each migration once.
 func Up(ctx context.Context, db *gorm.DB) ([]string, error) {
 	db = db.WithContext(ctx)
 	d := DialectOf(db)
-	if d == Postgres {
-		unlock, err := lock(ctx, db)
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-	}
-	if err := db.Exec(ddl(d, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		id TEXT PRIMARY KEY,
-		applied_at {ts} NOT NULL)`)).Error; err != nil {
+	err := locked(db, d, func(tx *gorm.DB) error {
+		return tx.Exec(ddl(d, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			id TEXT PRIMARY KEY,
+			applied_at {ts} NOT NULL)`)).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("migrate: bookkeeping table: %w", err)
 	}
 	var done []appliedMigration
@@ -77,57 +75,51 @@ func Up(ctx context.Context, db *gorm.DB) ([]string, error) {
 		if applied[m.ID] {
 			continue
 		}
-		if err := apply(db, d, m); err != nil {
+		did, err := apply(db, d, m)
+		if err != nil {
 			return ran, fmt.Errorf("migrate %s: %w", m.ID, err)
 		}
-		ran = append(ran, m.ID)
+		if did {
+			ran = append(ran, m.ID)
+		}
 	}
 	return ran, nil
 }
 
-// lock takes PostgreSQL's advisory lock of the migrations, so that several processes starting at
-// once migrate one after another; unlock releases it. A session-level advisory lock must be taken
-// and released on the same connection, held for the whole of Up.
-func lock(ctx context.Context, db *gorm.DB) (unlock func(), err error) {
-	conn, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	c, err := conn.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	// Another process may migrate for longer than the sessions' lock_timeout: wait for it.
-	if _, err := c.ExecContext(ctx, "SET lock_timeout = 0"); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("migrate: lock: %w", err)
-	}
-	return func() {
-		ctx := context.WithoutCancel(ctx)
-		_, _ = c.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", advisoryLockKey)
-		_, _ = c.ExecContext(ctx, "RESET lock_timeout")
-		c.Close()
-	}, nil
-}
-
-// apply runs one migration and records it, in one transaction.
-func apply(db *gorm.DB, d Dialect, m Migration) error {
+// locked runs fn in a transaction that holds, on PostgreSQL, the migrations' advisory lock until
+// it ends (pg_advisory_xact_lock). A transaction's lock holds through a pooler in transaction mode
+// too (DESIGN §11), where a session-level lock would be taken on one server session, perhaps
+// released on another, and left behind. Another process may migrate for longer than the
+// sessions' lock_timeout, and a migration may rewrite a large table: the request timeouts do not
+// apply here.
+func locked(db *gorm.DB, d Dialect, fn func(tx *gorm.DB) error) error {
 	return db.Transaction(func(tx *gorm.DB) error {
 		if d == Postgres {
-			// A migration may rewrite a large table: the request timeouts do not apply to it.
-			if err := execAll(tx, "SET LOCAL statement_timeout = 0", "SET LOCAL lock_timeout = 0"); err != nil {
+			err := execAll(tx, "SET LOCAL statement_timeout = 0", "SET LOCAL lock_timeout = 0",
+				fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", advisoryLockKey))
+			if err != nil {
 				return err
 			}
+		}
+		return fn(tx)
+	})
+}
+
+// apply runs one migration and records it, in one transaction under the lock, unless another
+// process applied it meanwhile; it tells whether it did.
+func apply(db *gorm.DB, d Dialect, m Migration) (did bool, err error) {
+	err = locked(db, d, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&appliedMigration{}).Where("id = ?", m.ID).Count(&n).Error; err != nil || n > 0 {
+			return err
 		}
 		if err := m.Up(tx, d); err != nil {
 			return err
 		}
+		did = true
 		return tx.Create(&appliedMigration{ID: m.ID, AppliedAt: time.Now().UTC()}).Error
 	})
+	return did && err == nil, err
 }
 
 // execAll runs each statement in order.

@@ -234,5 +234,7 @@ func (s *Service) write(ctx context.Context, tx *store.Store, v *model.Viewer, t
 	if t.ModifiedAt, err = tx.WriteChange(ctx, t.ID, added, removed, e); err != nil {
 		return nil, err
 	}
+	// Once committed, before the answer: the viewer's next reads see the change (writers.go).
+	tx.AfterCommit(func() { s.wrote(v.ID) })
 	return &AssigneesChanged{Event: e, Task: t, Added: added, Removed: removed}, nil
 }

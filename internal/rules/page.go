@@ -61,10 +61,10 @@ func page[T any](l store.List[T], a PageArgs, pos func(*T) Position, count func(
 }
 
 // list reads one page of a list the viewer sees, and counts its items when asked.
-func list[T any](v *model.Viewer, a PageArgs, pos func(*T) Position,
+func list[T any](s *Service, v *model.Viewer, a PageArgs, pos func(*T) Position,
 	read func(store.Scope, store.Page) (store.List[T], error),
 	count func(context.Context, store.Scope) (int, error)) (*Page[T], error) {
-	sc, err := scope(v)
+	sc, err := s.scope(v)
 	if err != nil {
 		return nil, err
 	}

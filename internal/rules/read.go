@@ -39,7 +39,7 @@ func (s *Service) Task(ctx context.Context, v *model.Viewer, id model.TaskID) (*
 
 // TaskWith is Task with the relations asked for read along.
 func (s *Service) TaskWith(ctx context.Context, v *model.Viewer, id model.TaskID, want Relations) (*model.Task, error) {
-	sc, err := scope(v)
+	sc, err := s.scope(v)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) Tasks(ctx context.Context, v *model.Viewer, f TaskFilter, a Pa
 func (s *Service) TasksWith(ctx context.Context, v *model.Viewer, f TaskFilter, a PageArgs, want Relations) (*Page[model.Task], error) {
 	// Without repeats a list of statuses or types is as short as its enum.
 	f.Statuses, f.Types = distinct(f.Statuses), distinct(f.Types)
-	return list(v, a, func(t *model.Task) Position { return byID(t.ID) },
+	return list(s, v, a, func(t *model.Task) Position { return byID(t.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.Task], error) {
 			return s.store.Tasks(ctx, sc, f, p, want.with())
 		},
@@ -142,7 +142,7 @@ func (s *Service) Users(ctx context.Context, v *model.Viewer, f UserFilter, a Pa
 }
 
 func (s *Service) users(ctx context.Context, v *model.Viewer, uf store.UserFilter, a PageArgs) (*Page[model.User], error) {
-	return list(v, a, func(u *model.User) Position { return byID(u.ID) },
+	return list(s, v, a, func(u *model.User) Position { return byID(u.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.User], error) {
 			return s.store.Users(ctx, sc, uf, p)
 		},
@@ -157,7 +157,7 @@ func (s *Service) ProjectMembers(ctx context.Context, v *model.Viewer, project m
 // AssignableUsers lists the users rules 1–3 allow for a visible task: members of its project and,
 // on an internal phase, only the agency company's (what an assignee picker needs).
 func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task model.TaskID, search string, a PageArgs) (*Page[model.User], error) {
-	sc, err := scope(v)
+	sc, err := s.scope(v)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func Primary(assignees []*model.User) *model.User {
 
 // TaskEvents lists the events of a visible task, oldest first: none when the task is not visible.
 func (s *Service) TaskEvents(ctx context.Context, v *model.Viewer, task model.TaskID, a PageArgs) (*Page[model.Event], error) {
-	sc, err := scope(v)
+	sc, err := s.scope(v)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (s *Service) Project(ctx context.Context, v *model.Viewer, id model.Project
 
 // Projects lists the visible projects.
 func (s *Service) Projects(ctx context.Context, v *model.Viewer, a PageArgs) (*Page[model.Project], error) {
-	return list(v, a, func(p *model.Project) Position { return byID(p.ID) },
+	return list(s, v, a, func(p *model.Project) Position { return byID(p.ID) },
 		func(sc store.Scope, p store.Page) (store.List[model.Project], error) {
 			return s.store.Projects(ctx, sc, p)
 		},
@@ -248,7 +248,7 @@ func (s *Service) Node(ctx context.Context, v *model.Viewer, id model.NodeID) (m
 		n, err = node(s.PhasesByID(ctx, v, []model.PhaseID{model.PhaseID(id)}))
 	case model.PrefixTask:
 		// Read with its phase and assignees, which a client may ask of a task it reached this way.
-		n, err = node(scoped(ctx, v, []model.TaskID{model.TaskID(id)}, func(ctx context.Context, sc store.Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
+		n, err = node(scoped(ctx, s, v, []model.TaskID{model.TaskID(id)}, func(ctx context.Context, sc store.Scope, ids []model.TaskID) (map[model.TaskID]*model.Task, error) {
 			return s.store.TasksByID(ctx, sc, ids, store.Everything)
 		}))
 	case model.PrefixEvent:

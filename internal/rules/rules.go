@@ -34,6 +34,7 @@ type Service struct {
 	bus          pubsub.Bus
 	hub          hub
 	viewers      *viewerCache
+	writers      *writers
 	stats        struct{ published, delivered, viewerHits, forgotten atomic.Int64 }
 }
 

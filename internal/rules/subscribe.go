@@ -28,6 +28,8 @@ type message struct {
 	Task         model.TaskID         `json:"task"`
 	Project      model.ProjectID      `json:"project"`
 	Organization model.OrganizationID `json:"organization"`
+	// Actor wrote the change: every process has its next reads see it (writers.go).
+	Actor model.UserID `json:"actor,omitempty"`
 }
 
 const kindAssigneesChanged = "assignees"
@@ -37,7 +39,11 @@ func (s *Service) publish(ctx context.Context, tx *store.Store, t *model.Task, e
 	if s.bus == nil {
 		return nil
 	}
-	b, err := json.Marshal(message{Kind: kindAssigneesChanged, Event: e.ID, Task: t.ID, Project: t.ProjectID, Organization: t.OrganizationID})
+	m := message{Kind: kindAssigneesChanged, Event: e.ID, Task: t.ID, Project: t.ProjectID, Organization: t.OrganizationID}
+	if e.ActorID != nil {
+		m.Actor = *e.ActorID
+	}
+	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
@@ -123,28 +129,82 @@ func (s *Service) Subscriptions() int {
 const maxBatch = 256
 
 // Deliver delivers the bus's messages to this process's subscriptions until the bus closes: the
-// loop every serving process runs once. Messages that arrive together are delivered together,
-// with a constant number of statements for the lot, so that a burst of changes costs the
-// database little more than one change.
+// loop every serving process runs once. Each message is read as it arrives, so that what it tells
+// (a viewer wrote, viewers changed) takes effect at once, even while earlier changes are still
+// being delivered; the changes wait in a backlog, and those waiting together are delivered
+// together, with a constant number of statements for the lot, so that a burst of changes costs
+// the database little more than one change.
 func (s *Service) Deliver(ctx context.Context) {
-	messages := s.bus.Messages()
-	for payload := range messages {
-		batch := s.decode(nil, payload)
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case p, ok := <-messages:
-				if !ok {
-					break more
-				}
-				batch = s.decode(batch, p)
-			default:
-				break more
+	b := &backlog{wake: make(chan struct{}, 1)}
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		for {
+			batch, ok := b.take(maxBatch)
+			if !ok {
+				return
+			}
+			if err := s.deliver(ctx, batch); err != nil {
+				slog.WarnContext(ctx, "deliver changes to their subscribers", "changes", len(batch), "err", err)
 			}
 		}
-		if err := s.deliver(ctx, batch); err != nil {
-			slog.WarnContext(ctx, "deliver changes to their subscribers", "changes", len(batch), "err", err)
+	}()
+	for payload := range s.bus.Messages() {
+		b.add(s.decode(nil, payload))
+	}
+	b.close()
+	<-delivered
+}
+
+// backlog holds the changes read from the bus until they are delivered, in order.
+type backlog struct {
+	mu     sync.Mutex
+	items  []message
+	closed bool
+	wake   chan struct{}
+}
+
+func (b *backlog) add(ms []message) {
+	if len(ms) == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.items = append(b.items, ms...)
+	b.mu.Unlock()
+	b.signal()
+}
+
+func (b *backlog) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.signal()
+}
+
+func (b *backlog) signal() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for changes and takes the oldest, at most most of them; false once the backlog is
+// closed and empty.
+func (b *backlog) take(most int) ([]message, bool) {
+	for {
+		b.mu.Lock()
+		if n := min(len(b.items), most); n > 0 {
+			batch := slices.Clone(b.items[:n])
+			b.items = b.items[n:]
+			b.mu.Unlock()
+			return batch, true
 		}
+		closed := b.closed
+		b.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-b.wake
 	}
 }
 
@@ -157,6 +217,7 @@ func (s *Service) decode(batch []message, payload string) []message {
 	}
 	switch m.Kind {
 	case kindAssigneesChanged:
+		s.wrote(m.Actor)
 		return append(batch, m)
 	case kindViewersChanged:
 		if s.viewers != nil {
@@ -238,7 +299,8 @@ func byOrganization(batch []message) [][]message {
 // phases and assignees, and the users they name: three statements, read as the organization) and who among the subscribers sees which
 // task (one statement). A change whose event is missing is nil.
 func (s *Service) load(ctx context.Context, batch []message, subs []*subscription) ([]*model.TaskAssigneesChange, store.Audience, error) {
-	org := store.Scope{OrganizationID: batch[0].Organization}
+	// Fresh: the notification may reach this process before the change reaches a replica.
+	org := store.Scope{OrganizationID: batch[0].Organization, Fresh: true}
 	eventIDs, taskIDs := make([]model.EventID, len(batch)), make([]model.TaskID, len(batch))
 	for i, m := range batch {
 		eventIDs[i], taskIDs[i] = m.Event, m.Task

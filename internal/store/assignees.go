@@ -14,31 +14,33 @@ import (
 // AssigneesOf returns the assignees of each visible task among ids, in the order they were
 // assigned, then by user id (DESIGN §1), in one query whatever the number of tasks.
 func (s *Store) AssigneesOf(ctx context.Context, sc Scope, tasks []model.TaskID) (map[model.TaskID][]*model.User, error) {
-	cond, args := sc.visibleTask("at")
-	rows, err := s.q(ctx).Table("task_assignees").
-		Select("task_assignees.task_id, "+userSelect).
-		Joins("JOIN users ON users.id = task_assignees.user_id").
-		Joins("JOIN tasks at ON at.id = task_assignees.task_id AND "+cond, args...).
-		Where("task_assignees.task_id IN ?", tasks).
-		Order("task_assignees.task_id, task_assignees.assigned_at, task_assignees.user_id").
-		Rows()
-	if err != nil {
-		return nil, fmt.Errorf("assignees of tasks: %w", err)
-	}
-	defer rows.Close()
-	m := make(map[model.TaskID][]*model.User, len(tasks))
-	var task model.TaskID
-	for rows.Next() {
-		u := new(model.User)
-		if err := rows.Scan(append([]any{(*string)(&task)}, userDest(u)...)...); err != nil {
+	return routed(ctx, s, sc, func(s *Store) (map[model.TaskID][]*model.User, error) {
+		cond, args := sc.visibleTask("at")
+		rows, err := s.q(ctx).Table("task_assignees").
+			Select("task_assignees.task_id, "+userSelect).
+			Joins("JOIN users ON users.id = task_assignees.user_id").
+			Joins("JOIN tasks at ON at.id = task_assignees.task_id AND "+cond, args...).
+			Where("task_assignees.task_id IN ?", tasks).
+			Order("task_assignees.task_id, task_assignees.assigned_at, task_assignees.user_id").
+			Rows()
+		if err != nil {
 			return nil, fmt.Errorf("assignees of tasks: %w", err)
 		}
-		m[task] = append(m[task], u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("assignees of tasks: %w", err)
-	}
-	return m, nil
+		defer rows.Close()
+		m := make(map[model.TaskID][]*model.User, len(tasks))
+		var task model.TaskID
+		for rows.Next() {
+			u := new(model.User)
+			if err := rows.Scan(append([]any{(*string)(&task)}, userDest(u)...)...); err != nil {
+				return nil, fmt.Errorf("assignees of tasks: %w", err)
+			}
+			m[task] = append(m[task], u)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("assignees of tasks: %w", err)
+		}
+		return m, nil
+	})
 }
 
 // WriteChange applies a net change of a task's assignees under the task's lock and records its

@@ -18,6 +18,9 @@ type Scope struct {
 	MemberOf model.UserID
 	// HideInternal hides internal phases and the tasks in them (a client company's member).
 	HideInternal bool
+	// Fresh asks for a read that sees every write committed so far: from the primary, never from a
+	// replica (WithReplica). The rules ask it for a viewer that wrote lately (read-your-writes).
+	Fresh bool
 }
 
 // visibleProject is the SQL condition that the project whose id is the column col is visible.

@@ -41,6 +41,12 @@ type Store struct {
 	committed *[]func()
 	// health is whether the last statement reached the database.
 	health *health
+	// pooled: the connections lead to a pooler in transaction mode (WithTransactionPooler).
+	pooled   bool
+	timeouts Timeouts
+	// replica, when set, takes the reads that need not see the latest writes (WithReplica); nil
+	// inside a transaction and on the replica's own Store.
+	replica *replica
 }
 
 // Timeouts bound how long the database may work on one statement, or wait for a lock, before it
@@ -64,6 +70,9 @@ type options struct {
 	timeouts Timeouts
 	counting bool
 	tracing  bool
+	pooled   bool
+	replica  string
+	window   time.Duration
 }
 
 // WithTimeouts sets the statement and lock timeouts; zero leaves one unbounded.
@@ -72,6 +81,15 @@ func WithTimeouts(t Timeouts) Option { return func(o *options) { o.timeouts = t 
 // WithTracing makes a span of each SQL statement (otelgorm, an OpenTelemetry plugin of GORM), its text without
 // the values: under the request's span when traces are exported (DESIGN §8).
 func WithTracing() Option { return func(o *options) { o.tracing = true } }
+
+// WithTransactionPooler tells that the PostgreSQL URLs lead to a connection pooler in transaction
+// mode, such as pgbouncer (DESIGN §11), which hands each transaction to any of its server
+// sessions: the store then keeps no state in a session. No statement is prepared (pgx's exec
+// mode "exec", unless the URL names another default_query_exec_mode), the timeouts are not
+// session settings but are set in each write transaction (SET LOCAL), and single reads run under
+// the defaults of the pooler's sessions (its connect_query, or ALTER ROLE … SET): see
+// docs/SCALING.md.
+func WithTransactionPooler() Option { return func(o *options) { o.pooled = true } }
 
 // WithStatementCounting makes CountStatements count: tests and benchmarks assert with it how many
 // statements a request runs. A serving process leaves it off and pays nothing for it.
@@ -98,10 +116,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		var conn *sql.DB
-		if conn, err = openPostgres(url, o.timeouts); err == nil {
-			db, err = gorm.Open(postgres.New(postgres.Config{Conn: conn}), cfg)
-		}
+		db, err = openGorm(url, o, cfg)
 	case url == "", strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(url, "sqlite:")
 		if path == "" {
@@ -114,33 +129,62 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	h := &health{now: time.Now}
 	if err == nil {
-		err = instrument(db, o, h)
+		err = instrument(db, o)
+	}
+	if err == nil {
+		err = registerHealth(db, h)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}, health: h}
-	sqlDB, err := db.DB()
-	if err != nil {
+	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}, health: h, pooled: o.pooled, timeouts: o.timeouts}
+	if err := s.pool(); err != nil {
 		return nil, err
-	}
-	if s.dialect == migrate.SQLite {
-		// Writers are serialised by SQLite itself (BEGIN IMMEDIATE); a few connections serve reads.
-		sqlDB.SetMaxOpenConns(4)
-	} else {
-		sqlDB.SetMaxOpenConns(16)
-		sqlDB.SetMaxIdleConns(16)
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
+	if o.replica != "" {
+		if s.dialect != migrate.Postgres {
+			_ = s.Close()
+			return nil, errors.New("open database: a replica needs PostgreSQL")
+		}
+		if s.replica, err = openReplica(s, o, cfg); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("open replica: %w", err)
+		}
+	}
 	return s, nil
 }
 
-// instrument hooks into every statement what watches it: the outage log, and as asked the
-// statement counter and the tracing plugin.
-func instrument(db *gorm.DB, o options, h *health) error {
+// openGorm opens GORM on the PostgreSQL database of url.
+func openGorm(url string, o options, cfg *gorm.Config) (*gorm.DB, error) {
+	conn, err := openPostgres(url, o.timeouts, o.pooled)
+	if err != nil {
+		return nil, err
+	}
+	return gorm.Open(postgres.New(postgres.Config{Conn: conn}), cfg)
+}
+
+// pool sizes the connection pool: on SQLite writers are serialised by the database itself (BEGIN
+// IMMEDIATE) and a few connections serve reads; 16 on PostgreSQL.
+func (s *Store) pool() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if s.dialect == migrate.SQLite {
+		sqlDB.SetMaxOpenConns(4)
+	} else {
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(16)
+	}
+	return nil
+}
+
+// instrument hooks into every statement, as asked, the statement counter and the tracing plugin.
+func instrument(db *gorm.DB, o options) error {
 	if o.counting {
 		if err := registerStatementCounter(db); err != nil {
 			return err
@@ -151,18 +195,26 @@ func instrument(db *gorm.DB, o options, h *health) error {
 			return err
 		}
 	}
-	return registerHealth(db, h)
+	return nil
 }
 
 // openPostgres connects through pgx, reading every timestamptz in UTC: the API's times do not
-// depend on the server's time zone. Every session starts with the statement and lock timeouts.
-func openPostgres(url string, t Timeouts) (*sql.DB, error) {
+// depend on the server's time zone. Every session starts with the statement and lock timeouts,
+// unless it is a pooler's (pooled), which keeps no session state of ours and takes no such
+// startup parameter: see WithTransactionPooler.
+func openPostgres(url string, t Timeouts, pooled bool) (*sql.DB, error) {
 	config, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	config.RuntimeParams["statement_timeout"] = strconv.FormatInt(t.Statement.Milliseconds(), 10)
-	config.RuntimeParams["lock_timeout"] = strconv.FormatInt(t.Lock.Milliseconds(), 10)
+	if pooled {
+		if !strings.Contains(url, "default_query_exec_mode") {
+			config.DefaultQueryExecMode = PooledExecMode
+		}
+	} else {
+		config.RuntimeParams["statement_timeout"] = strconv.FormatInt(t.Statement.Milliseconds(), 10)
+		config.RuntimeParams["lock_timeout"] = strconv.FormatInt(t.Lock.Milliseconds(), 10)
+	}
 	return stdlib.OpenDB(*config, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{
 			Name: "timestamptz", OID: pgtype.TimestamptzOID,
@@ -222,6 +274,9 @@ func (s *Store) Probe(ctx context.Context) error {
 
 // Close closes the connections.
 func (s *Store) Close() error {
+	if s.replica != nil {
+		s.replica.close()
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -243,7 +298,13 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	}
 	var committed []func()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, writes: s.writes, committed: &committed, health: s.health})
+		if s.pooled && s.dialect == migrate.Postgres {
+			if err := localTimeouts(tx, s.timeouts); err != nil {
+				return err
+			}
+		}
+		return fn(&Store{db: tx, dialect: s.dialect, writes: s.writes, committed: &committed, health: s.health,
+			pooled: s.pooled, timeouts: s.timeouts})
 	})
 	if err != nil {
 		return err

@@ -62,19 +62,21 @@ var Everything = With{Phases: true, Assignees: true}
 // Tasks lists the visible tasks that pass the filter, by id (that is, oldest first), with what
 // with asks for read along.
 func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with With) (List[model.Task], error) {
-	q := s.filteredTasks(ctx, sc, f)
-	if p.AfterID != "" {
-		q = q.Where("tasks.id > ?", p.AfterID)
-	}
-	tasks, err := s.readTasks(ctx, q, with, p.Limit+1)
-	if err != nil {
-		return List[model.Task]{}, fmt.Errorf("list tasks: %w", err)
-	}
-	l := List[model.Task]{Items: tasks}
-	if len(tasks) > p.Limit {
-		l.Items, l.HasNext = tasks[:p.Limit], true
-	}
-	return l, nil
+	return routed(ctx, s, sc, func(s *Store) (List[model.Task], error) {
+		q := s.filteredTasks(ctx, sc, f)
+		if p.AfterID != "" {
+			q = q.Where("tasks.id > ?", p.AfterID)
+		}
+		tasks, err := s.readTasks(ctx, q, with, p.Limit+1)
+		if err != nil {
+			return List[model.Task]{}, fmt.Errorf("list tasks: %w", err)
+		}
+		l := List[model.Task]{Items: tasks}
+		if len(tasks) > p.Limit {
+			l.Items, l.HasNext = tasks[:p.Limit], true
+		}
+		return l, nil
+	})
 }
 
 // readTasks reads the tasks q selects, at most limit of them (0: all) in id order, with what with
@@ -150,20 +152,24 @@ func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int)
 
 // CountTasks counts the visible tasks that pass the filter.
 func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, error) {
-	n, err := count(ctx, s.filteredTasks(ctx, sc, f))
-	if err != nil {
-		return 0, fmt.Errorf("count tasks: %w", err)
-	}
-	return n, nil
+	return routed(ctx, s, sc, func(s *Store) (int, error) {
+		n, err := count(ctx, s.filteredTasks(ctx, sc, f))
+		if err != nil {
+			return 0, fmt.Errorf("count tasks: %w", err)
+		}
+		return n, nil
+	})
 }
 
 // TasksByID returns the visible tasks among ids, keyed by id, with what with asks for read along.
 func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID, with With) (map[model.TaskID]*model.Task, error) {
-	rows, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids), with, 0)
-	if err != nil {
-		return nil, fmt.Errorf("tasks by id: %w", err)
-	}
-	return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
+	return routed(ctx, s, sc, func(s *Store) (map[model.TaskID]*model.Task, error) {
+		rows, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids), with, 0)
+		if err != nil {
+			return nil, fmt.Errorf("tasks by id: %w", err)
+		}
+		return byKey(rows, func(t *model.Task) model.TaskID { return t.ID }), nil
+	})
 }
 
 // Placement is where a task stands: its project, and whether its phase is internal (what rules
@@ -175,17 +181,19 @@ type Placement struct {
 
 // PlacementOf returns where a visible task stands, or ErrNotFound.
 func (s *Store) PlacementOf(ctx context.Context, sc Scope, id model.TaskID) (Placement, error) {
-	var p Placement
-	cond, args := sc.visibleTask("tasks")
-	err := s.q(ctx).Table("tasks").
-		Select("tasks.project_id AS project_id, phases.internal AS internal").
-		Joins("JOIN phases ON phases.id = tasks.phase_id").
-		Where("tasks.id = ?", id).Where(cond, args...).
-		Take(&p).Error
-	if err != nil {
-		return p, fmt.Errorf("placement of task %s: %w", id, translate(err))
-	}
-	return p, nil
+	return routed(ctx, s, sc, func(s *Store) (Placement, error) {
+		var p Placement
+		cond, args := sc.visibleTask("tasks")
+		err := s.q(ctx).Table("tasks").
+			Select("tasks.project_id AS project_id, phases.internal AS internal").
+			Joins("JOIN phases ON phases.id = tasks.phase_id").
+			Where("tasks.id = ?", id).Where(cond, args...).
+			Take(&p).Error
+		if err != nil {
+			return p, fmt.Errorf("placement of task %s: %w", id, translate(err))
+		}
+		return p, nil
+	})
 }
 
 // LockedTask is a task held under its row lock, with its phase (rule 3 needs to know whether it

@@ -56,29 +56,35 @@ func (s *Store) filteredUsers(ctx context.Context, sc Scope, f UserFilter) *gorm
 
 // Users lists the users of the scope's organization that pass the filter, by id.
 func (s *Store) Users(ctx context.Context, sc Scope, f UserFilter, p Page) (List[model.User], error) {
-	l, err := pageByID[model.User](s.filteredUsers(ctx, sc, f), "users.id", p)
-	if err != nil {
-		return l, fmt.Errorf("list users: %w", err)
-	}
-	return l, nil
+	return routed(ctx, s, sc, func(s *Store) (List[model.User], error) {
+		l, err := pageByID[model.User](s.filteredUsers(ctx, sc, f), "users.id", p)
+		if err != nil {
+			return l, fmt.Errorf("list users: %w", err)
+		}
+		return l, nil
+	})
 }
 
 // CountUsers counts the users that pass the filter.
 func (s *Store) CountUsers(ctx context.Context, sc Scope, f UserFilter) (int, error) {
-	n, err := count(ctx, s.filteredUsers(ctx, sc, f))
-	if err != nil {
-		return 0, fmt.Errorf("count users: %w", err)
-	}
-	return n, nil
+	return routed(ctx, s, sc, func(s *Store) (int, error) {
+		n, err := count(ctx, s.filteredUsers(ctx, sc, f))
+		if err != nil {
+			return 0, fmt.Errorf("count users: %w", err)
+		}
+		return n, nil
+	})
 }
 
 // UsersByID returns the users of the scope's organization among ids, keyed by id.
 func (s *Store) UsersByID(ctx context.Context, sc Scope, ids []model.UserID) (map[model.UserID]*model.User, error) {
-	var rows []*model.User
-	if err := s.users(ctx, sc).Where("users.id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("users by id: %w", err)
-	}
-	return byKey(rows, func(u *model.User) model.UserID { return u.ID }), nil
+	return routed(ctx, s, sc, func(s *Store) (map[model.UserID]*model.User, error) {
+		var rows []*model.User
+		if err := s.users(ctx, sc).Where("users.id IN ?", ids).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("users by id: %w", err)
+		}
+		return byKey(rows, func(u *model.User) model.UserID { return u.ID }), nil
+	})
 }
 
 // CandidateFacts is what the assignment rules need to know of one user (DESIGN §3), with the
