@@ -96,6 +96,8 @@ func observe(tel *telemetry.Telemetry, st *store.Store, svc *rules.Service, opts
 		})
 	tel.Metrics.Gauge("taskql_subscriptions_active", "Subscriptions this process holds.",
 		func() float64 { return float64(svc.Subscriptions()) })
+	tel.Metrics.Counter("taskql_bus_messages_total", "Messages this process heard on the bus between processes (changes, and news of tokens and users), its own included.",
+		func() float64 { return float64(svc.Stats().Heard) })
 	tel.Metrics.Counter("taskql_viewer_cache_hits_total", "Requests whose viewer this process knew without a statement.",
 		func() float64 { return float64(svc.Stats().ViewerHits) })
 	tel.Metrics.Counter("taskql_viewers_forgotten_total", "Times this process forgot the viewers it kept, because tokens, users or companies changed.",

@@ -35,7 +35,7 @@ type Service struct {
 	hub          hub
 	viewers      *viewerCache
 	writers      *writers
-	stats        struct{ published, delivered, viewerHits, forgotten atomic.Int64 }
+	stats        struct{ published, delivered, heard, viewerHits, forgotten atomic.Int64 }
 }
 
 // tracer makes the spans of the use cases, between the adapter's and the SQL statements' (DESIGN
@@ -48,6 +48,8 @@ type Stats struct {
 	Published int64
 	// Delivered counts the messages this process handed to its subscribers.
 	Delivered int64
+	// Heard counts the messages this process read from the bus, its own and other processes'.
+	Heard int64
 	// ViewerHits counts the requests whose viewer this process knew without a statement
 	// (WithViewerCache).
 	ViewerHits int64
@@ -58,7 +60,7 @@ type Stats struct {
 
 // Stats are the service's counts so far.
 func (s *Service) Stats() Stats {
-	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load(), ViewerHits: s.stats.viewerHits.Load(),
+	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load(), ViewerHits: s.stats.viewerHits.Load(), Heard: s.stats.heard.Load(),
 		ViewersForgotten: s.stats.forgotten.Load()}
 }
 

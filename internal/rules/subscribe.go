@@ -211,6 +211,7 @@ func (b *backlog) take(most int) ([]message, bool) {
 // decode adds a payload to the batch if it is a change of assignees (a message of another kind,
 // or of a newer version, is not ours).
 func (s *Service) decode(batch []message, payload string) []message {
+	defer s.stats.heard.Add(1) // once what the message tells is known here
 	var m message
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		return batch

@@ -96,7 +96,7 @@ func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int)
 			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
 			ORDER BY page.id, ta.assigned_at, ta.user_id`, q.Select(sel).Limit(limit))
 	case with.Assignees:
-		q = q.Select(sel+", "+assigneeSelect).
+		q = q.Select(sel + ", " + assigneeSelect).
 			Joins("LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id").
 			Order("ta.assigned_at, ta.user_id")
 	case limit > 0:
