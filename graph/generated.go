@@ -83,9 +83,10 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AssignUsers     func(childComplexity int, taskID string, userIds []string, ifVersion *string) int
-		SetTaskAssignee func(childComplexity int, taskID string, assignee *string, ifVersion *string) int
-		UnassignUser    func(childComplexity int, taskID string, userID string, ifVersion *string) int
+		AssignUsers        func(childComplexity int, taskID string, userIds []string, ifVersion *string) int
+		AssignUsersToTasks func(childComplexity int, taskIds []string, userIds []string) int
+		SetTaskAssignee    func(childComplexity int, taskID string, assignee *string, ifVersion *string) int
+		UnassignUser       func(childComplexity int, taskID string, userID string, ifVersion *string) int
 	}
 
 	Organization struct {
@@ -251,6 +252,7 @@ type MutationResolver interface {
 	SetTaskAssignee(ctx context.Context, taskID string, assignee *string, ifVersion *string) (*model.Task, error)
 	AssignUsers(ctx context.Context, taskID string, userIds []string, ifVersion *string) (*model.Task, error)
 	UnassignUser(ctx context.Context, taskID string, userID string, ifVersion *string) (*model.Task, error)
+	AssignUsersToTasks(ctx context.Context, taskIds []string, userIds []string) ([]*model.Task, error)
 }
 type PhaseResolver interface {
 	Project(ctx context.Context, objs []*model.Phase) ([]*model.Project, error)
@@ -455,6 +457,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignUsers(childComplexity, args["taskId"].(string), args["userIds"].([]string), args["ifVersion"].(*string)), true
+	case "Mutation.assignUsersToTasks":
+		if e.ComplexityRoot.Mutation.AssignUsersToTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignUsersToTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignUsersToTasks(childComplexity, args["taskIds"].([]string), args["userIds"].([]string)), true
 	case "Mutation.setTaskAssignee":
 		if e.ComplexityRoot.Mutation.SetTaskAssignee == nil {
 			break
@@ -1441,6 +1454,29 @@ type Mutation {
     """
     ifVersion: String
   ): Task
+  """
+  Adds the same users to several tasks at once, keeping those already assigned, all or nothing: if any
+  task is one the viewer cannot see, the error is NOT_FOUND naming it (before any user is looked at);
+  if any user offends on any task, nothing changes and one UNPROCESSABLE error lists them, each of
+  ` + "`" + `extensions.violations` + "`" + ` carrying its ` + "`" + `taskId` + "`" + ` besides ` + "`" + `userId` + "`" + ` and ` + "`" + `reason` + "`" + ` (the rules and reasons
+  of ` + "`" + `assignUsers` + "`" + `, TOO_MANY_ASSIGNEES only when nothing else offends). The tasks are locked in id
+  order, so that concurrent calls never deadlock and end as if made one after the other; each task
+  that really changed records its own ` + "`" + `task.assignees_changed` + "`" + ` event (and its subscribers hear of
+  it), a task that changed nothing records nothing. Returns the tasks in the order given, each once,
+  with their full updated assignees.
+  """
+  assignUsersToTasks(
+    """
+    The tasks (` + "`" + `tsk_…` + "`" + `): 1–50 ids, repeats counted; an empty or longer list, or a malformed id, is
+    BAD_USER_INPUT.
+    """
+    taskIds: [ID!]!
+    """
+    The users to add to every task (` + "`" + `usr_…` + "`" + `): 1–100 ids, repeats counted; an empty or longer list, or a
+    malformed id, is BAD_USER_INPUT.
+    """
+    userIds: [ID!]!
+  ): [Task!]
 }
 
 """
@@ -2449,6 +2485,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Mutation_assignUsersToTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "taskIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taskIds"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userIds"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_assignUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -3577,6 +3635,50 @@ func (ec *executionContext) fieldContext_Mutation_unassignUser(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_unassignUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignUsersToTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignUsersToTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignUsersToTasks(ctx, fc.Args["taskIds"].([]string), fc.Args["userIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTaskᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignUsersToTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignUsersToTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8293,6 +8395,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "assignUsersToTasks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignUsersToTasks(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10508,6 +10617,26 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTask2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Task) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithBatchParents(ctx, "Task", v, nil)
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTask2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTask2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTask(ctx context.Context, sel ast.SelectionSet, v *model.Task) graphql.Marshaler {

@@ -114,6 +114,22 @@ func lists[P any, K comparable, V any](ctx context.Context, l *dataloadgen.Loade
 	return out, nil
 }
 
+// replies is reply for a change of several tasks.
+func replies(ctx context.Context) func([]*rules.Changed, error) ([]*model.Task, error) {
+	return func(cs []*rules.Changed, err error) ([]*model.Task, error) {
+		if err != nil {
+			return nil, err
+		}
+		tasks := make([]*model.Task, len(cs))
+		for i, c := range cs {
+			if tasks[i], err = reply(ctx)(c, nil); err != nil {
+				return nil, err
+			}
+		}
+		return tasks, nil
+	}
+}
+
 // counts loads the count each parent has.
 func counts[P any, K comparable](ctx context.Context, l *dataloadgen.Loader[K, int], parents []*P, key func(*P) K) ([]int, error) {
 	out, errs := each(ctx, l, parents, func(p *P) (K, bool) { return key(p), true })

@@ -66,6 +66,19 @@ func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, user
 	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), task, user, ifVersionOf(ifVersion)...))
 }
 
+// AssignUsersToTasks is the resolver for the assignUsersToTasks field.
+func (r *mutationResolver) AssignUsersToTasks(ctx context.Context, taskIds []string, userIds []string) ([]*model.Task, error) {
+	tasks, err := model.ParseTaskIDs(taskIds)
+	if err != nil {
+		return nil, err
+	}
+	users, err := model.ParseUserIDs(userIds)
+	if err != nil {
+		return nil, err
+	}
+	return replies(ctx)(r.Rules.AssignUsersToTasks(ctx, viewer(ctx), tasks, users))
+}
+
 // Project is the batch resolver for the project field.
 func (r *phaseResolver) Project(ctx context.Context, objs []*model.Phase) ([]*model.Project, error) {
 	return objects(ctx, loadersFrom(ctx).projects, objs, required(func(p *model.Phase) model.ProjectID { return p.ProjectID }))

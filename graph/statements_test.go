@@ -213,3 +213,35 @@ func TestStatementCountOfAssignableUsersByLoadIsConstant(t *testing.T) {
 		t.Logf("a page of users with their counts runs %d statements", many)
 	})
 }
+
+// DESIGN §10: assignUsersToTasks runs as many statements for one task and one user as for 50 tasks
+// and 98 users: the tasks locked in one statement, the users' facts for every project in one, the
+// assignees in one, every change and its event written in one (on PostgreSQL; a few on SQLite).
+func TestStatementCountOfAssignUsersToTasksIsConstant(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		post := countingServer(t, st)
+		const m = `mutation($t: [ID!]!, $u: [ID!]!) { assignUsersToTasks(taskIds: $t, userIds: $u) { id assignees { id } } }`
+		one, _ := post(m, map[string]any{"t": []string{"tsk_s100"}, "u": []string{"usr_s001"}})
+		var tasks, users []string
+		for i := 0; len(tasks) < 50; i += 2 { // the tasks of the phase that is not internal
+			tasks = append(tasks, fmt.Sprintf("tsk_s%03d", i))
+		}
+		for i := 3; len(users) < 98; i++ {
+			users = append(users, fmt.Sprintf("usr_s%03d", i))
+		}
+		many, out := post(m, map[string]any{"t": tasks, "u": users})
+		got := out["data"].(map[string]any)["assignUsersToTasks"].([]any)
+		if len(got) != 50 {
+			t.Fatalf("%d tasks replied, want 50", len(got))
+		}
+		for _, task := range got {
+			if n := len(task.(map[string]any)["assignees"].([]any)); n != 100 {
+				t.Fatalf("a task holds %d assignees, want 100", n)
+			}
+		}
+		if one != many {
+			t.Errorf("statements: 1 task and 1 user ran %d, 50 tasks and 98 users ran %d; want the same", one, many)
+		}
+		t.Logf("assignUsersToTasks runs %d statements", many)
+	})
+}

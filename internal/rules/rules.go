@@ -26,6 +26,9 @@ const MaxTokenLength = 256
 // MaxUserIDs is the most ids one assignUsers call may list (DESIGN §3).
 const MaxUserIDs = 100
 
+// MaxTaskIDs is the most tasks one assignUsersToTasks call may change (DESIGN §10).
+const MaxTaskIDs = 50
+
 // Service runs the use cases on a store.
 type Service struct {
 	store        *store.Store
