@@ -216,14 +216,22 @@ func (s *Service) OpenAssignedCounts(ctx context.Context, v *model.Viewer, ids [
 
 // Assignees lists a visible task's assignees in assignment order (the second seed document's GET).
 func (s *Service) Assignees(ctx context.Context, v *model.Viewer, task model.TaskID) ([]*model.User, error) {
-	if _, err := s.Task(ctx, v, task); err != nil {
-		return nil, err
+	_, users, err := s.TaskAssignees(ctx, v, task)
+	return users, err
+}
+
+// TaskAssignees is Assignees with the task itself, whose version a conditional write then gives
+// (DESIGN §10).
+func (s *Service) TaskAssignees(ctx context.Context, v *model.Viewer, task model.TaskID) (*model.Task, []*model.User, error) {
+	t, err := s.Task(ctx, v, task)
+	if err != nil {
+		return nil, nil, err
 	}
 	m, err := s.AssigneesOf(ctx, v, []model.TaskID{task})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return m[task], nil
+	return t, m[task], nil
 }
 
 // Primary is the primary assignee of a task whose assignees, in assignment order, are given: the

@@ -579,6 +579,10 @@ func readsOfIDs(w *world) []readOfIDs {
 		{"Assignees", "", aTask, notFound, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			return usersFound(w.svc.Assignees(ctx, v, x.task))
 		}},
+		{"TaskAssignees", "", aTask, notFound, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
+			_, users, err := w.svc.TaskAssignees(ctx, v, x.task)
+			return usersFound(users, err)
+		}},
 		{"AssigneesOf", "", aTask, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			return keys(w.svc.AssigneesOf(ctx, v, []model.TaskID{x.task}))
 		}},
