@@ -69,3 +69,24 @@ func TestSubscribersHearEachTaskOfABulkCall(t *testing.T) {
 		admin.wantChange("all", "tsk_05app", "", "usr_dan", "usr_admin")
 	})
 }
+
+// DESIGN §7: the complexity of assignUsersToTasks counts its tasks, as a connection counts its
+// page: a selection that 49 tasks afford passes the limit with 50, and is refused before anything
+// runs (repeats count, as they do for the 50).
+func TestAssignUsersToTasksComplexityCountsItsTasks(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		const m = `mutation($t: [ID!]!) { assignUsersToTasks(taskIds: $t, userIds: ["usr_ada"]) {
+			id assignableUsers(first: 100) { nodes { id name email } } } }`
+		tasks := func(n int) []string {
+			return strings.Split(strings.TrimSuffix(strings.Repeat("tsk_02copy,", n), ","), ",")
+		}
+		before := a.task("tsk_02copy")
+		r := a.post(tokAda, m, map[string]any{"t": tasks(50)})
+		if got := r.codes(); len(got) != 1 || got[0] != "COMPLEXITY_LIMIT_EXCEEDED" {
+			t.Fatalf("50 tasks: codes %v, want [COMPLEXITY_LIMIT_EXCEEDED]; body %s", got, r.Body)
+		}
+		wantNoChange(t, before, a.task("tsk_02copy"))
+		a.post(tokAda, m, map[string]any{"t": tasks(49)}).ok()
+		wantAssignees(t, a.task("tsk_02copy"), "usr_ada")
+	})
+}

@@ -71,3 +71,14 @@ func ifVersionOf(ifVersion *string) []rules.Condition {
 	}
 	return []rules.Condition{rules.IfVersion(*ifVersion)}
 }
+
+// userOrder translates the order of a task's assignable users, and names the kind of its cursors.
+func userOrder(o *model.AssignableUserOrder) (rules.UserOrder, string) {
+	switch {
+	case o == nil:
+		return rules.ByID, cursorKind[model.User]()
+	case *o == model.AssignableUserOrderLoad:
+		return rules.ByLoad, "user.load"
+	}
+	return rules.ByName, "user.name"
+}

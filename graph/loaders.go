@@ -157,17 +157,6 @@ func loads(ctx context.Context) func(*rules.Assignable, error) (*rules.Page[mode
 	}
 }
 
-// userOrder translates the order of a task's assignable users, and names the kind of its cursors.
-func userOrder(o *model.AssignableUserOrder) (rules.UserOrder, string) {
-	switch {
-	case o == nil:
-		return rules.ByID, cursorKind[model.User]()
-	case *o == model.AssignableUserOrderLoad:
-		return rules.ByLoad, "user.load"
-	}
-	return rules.ByName, "user.name"
-}
-
 // required and optional adapt a parent's key for objects.
 func required[P any, K any](key func(*P) K) func(*P) (K, bool) {
 	return func(p *P) (K, bool) { return key(p), true }
