@@ -27,6 +27,7 @@ const (
 	codeNotFound        = "NOT_FOUND"
 	codeBadUserInput    = guard.CodeBadUserInput
 	codeUnprocessable   = "UNPROCESSABLE"
+	codeConflict        = "CONFLICT"
 	codeUnavailable     = guard.CodeUnavailable
 	codeInternal        = "INTERNAL_SERVER_ERROR"
 )
@@ -42,6 +43,8 @@ const internalMessage = "internal server error"
 type violation struct {
 	UserID model.UserID `json:"userId"`
 	Reason rules.Reason `json:"reason"`
+	// TaskID names the task of a violation of assignUsersToTasks (DESIGN §10).
+	TaskID model.TaskID `json:"taskId,omitempty"`
 }
 
 // classify is the one table from domain error to client-facing code, message and extensions.
@@ -50,6 +53,7 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 	var (
 		ve *rules.ViolationError
 		nf *rules.NotFoundError
+		ce *rules.ConflictError
 		in *model.InputError
 		le *LimitError
 	)
@@ -57,9 +61,11 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 	case errors.As(err, &ve):
 		vs := make([]violation, len(ve.Violations))
 		for i, v := range ve.Violations {
-			vs[i] = violation{UserID: v.UserID, Reason: v.Reason}
+			vs[i] = violation{UserID: v.UserID, Reason: v.Reason, TaskID: v.TaskID}
 		}
 		return codeUnprocessable, ve.Error(), map[string]any{"userIds": ve.UserIDs(), "violations": vs}, true
+	case errors.As(err, &ce):
+		return codeConflict, ce.Error(), map[string]any{"version": ce.Version}, true
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return codeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid token", nil, true
 	case errors.Is(err, rules.ErrForbidden):

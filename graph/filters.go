@@ -63,3 +63,22 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// ifVersionOf is the condition of a write given ifVersion, or none (DESIGN §10).
+func ifVersionOf(ifVersion *string) []rules.Condition {
+	if ifVersion == nil {
+		return nil
+	}
+	return []rules.Condition{rules.IfVersion(*ifVersion)}
+}
+
+// userOrder translates the order of a task's assignable users, and names the kind of its cursors.
+func userOrder(o *model.AssignableUserOrder) (rules.UserOrder, string) {
+	switch {
+	case o == nil:
+		return rules.ByID, cursorKind[model.User]()
+	case *o == model.AssignableUserOrderLoad:
+		return rules.ByLoad, "user.load"
+	}
+	return rules.ByName, "user.name"
+}

@@ -83,9 +83,10 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AssignUsers     func(childComplexity int, taskID string, userIds []string) int
-		SetTaskAssignee func(childComplexity int, taskID string, assignee *string) int
-		UnassignUser    func(childComplexity int, taskID string, userID string) int
+		AssignUsers        func(childComplexity int, taskID string, userIds []string, ifVersion *string) int
+		AssignUsersToTasks func(childComplexity int, taskIds []string, userIds []string) int
+		SetTaskAssignee    func(childComplexity int, taskID string, assignee *string, ifVersion *string) int
+		UnassignUser       func(childComplexity int, taskID string, userID string, ifVersion *string) int
 	}
 
 	Organization struct {
@@ -147,7 +148,7 @@ type ComplexityRoot struct {
 
 	Task struct {
 		ActionTaken     func(childComplexity int) int
-		AssignableUsers func(childComplexity int, search *string, first *int, after *string) int
+		AssignableUsers func(childComplexity int, search *string, first *int, after *string, orderBy *model.AssignableUserOrder) int
 		Assignee        func(childComplexity int) int
 		AssigneeID      func(childComplexity int) int
 		Assignees       func(childComplexity int) int
@@ -168,6 +169,7 @@ type ComplexityRoot struct {
 		TriggerEvent    func(childComplexity int) int
 		TriggerEventID  func(childComplexity int) int
 		Type            func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	TaskAssigneesChange struct {
@@ -216,6 +218,7 @@ type ComplexityRoot struct {
 		ModifiedAt           func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		OnboardingRequired   func(childComplexity int) int
+		OpenAssignedCount    func(childComplexity int) int
 		Organization         func(childComplexity int) int
 	}
 
@@ -246,9 +249,10 @@ type EventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *Connection[model.Event]) (int, error)
 }
 type MutationResolver interface {
-	SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error)
-	AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error)
-	UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error)
+	SetTaskAssignee(ctx context.Context, taskID string, assignee *string, ifVersion *string) (*model.Task, error)
+	AssignUsers(ctx context.Context, taskID string, userIds []string, ifVersion *string) (*model.Task, error)
+	UnassignUser(ctx context.Context, taskID string, userID string, ifVersion *string) (*model.Task, error)
+	AssignUsersToTasks(ctx context.Context, taskIds []string, userIds []string) ([]*model.Task, error)
 }
 type PhaseResolver interface {
 	Project(ctx context.Context, objs []*model.Phase) ([]*model.Project, error)
@@ -287,7 +291,7 @@ type TaskResolver interface {
 	Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error)
 	AssigneeID(ctx context.Context, objs []*model.Task) ([]*string, error)
 
-	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*Connection[model.User], error)
+	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string, orderBy *model.AssignableUserOrder) (*Connection[model.User], error)
 	Events(ctx context.Context, obj *model.Task, first *int, after *string) (*Connection[model.Event], error)
 }
 type TaskConnectionResolver interface {
@@ -298,6 +302,8 @@ type UserResolver interface {
 	Company(ctx context.Context, objs []*model.User) ([]*model.Company, error)
 
 	InvitedBy(ctx context.Context, objs []*model.User) ([]*model.User, error)
+
+	OpenAssignedCount(ctx context.Context, objs []*model.User) ([]int, error)
 }
 type UserConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *Connection[model.User]) (int, error)
@@ -450,7 +456,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AssignUsers(childComplexity, args["taskId"].(string), args["userIds"].([]string)), true
+		return e.ComplexityRoot.Mutation.AssignUsers(childComplexity, args["taskId"].(string), args["userIds"].([]string), args["ifVersion"].(*string)), true
+	case "Mutation.assignUsersToTasks":
+		if e.ComplexityRoot.Mutation.AssignUsersToTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignUsersToTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignUsersToTasks(childComplexity, args["taskIds"].([]string), args["userIds"].([]string)), true
 	case "Mutation.setTaskAssignee":
 		if e.ComplexityRoot.Mutation.SetTaskAssignee == nil {
 			break
@@ -461,7 +478,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetTaskAssignee(childComplexity, args["taskId"].(string), args["assignee"].(*string)), true
+		return e.ComplexityRoot.Mutation.SetTaskAssignee(childComplexity, args["taskId"].(string), args["assignee"].(*string), args["ifVersion"].(*string)), true
 	case "Mutation.unassignUser":
 		if e.ComplexityRoot.Mutation.UnassignUser == nil {
 			break
@@ -472,7 +489,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UnassignUser(childComplexity, args["taskId"].(string), args["userId"].(string)), true
+		return e.ComplexityRoot.Mutation.UnassignUser(childComplexity, args["taskId"].(string), args["userId"].(string), args["ifVersion"].(*string)), true
 
 	case "Organization.id":
 		if e.ComplexityRoot.Organization.ID == nil {
@@ -752,7 +769,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Task.AssignableUsers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Task.AssignableUsers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string), args["orderBy"].(*model.AssignableUserOrder)), true
 	case "Task.assignee":
 		if e.ComplexityRoot.Task.Assignee == nil {
 			break
@@ -878,6 +895,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Type(childComplexity), true
+	case "Task.version":
+		if e.ComplexityRoot.Task.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Version(childComplexity), true
 
 	case "TaskAssigneesChange.actor":
 		if e.ComplexityRoot.TaskAssigneesChange.Actor == nil {
@@ -1081,6 +1104,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.OnboardingRequired(childComplexity), true
+	case "User.openAssignedCount":
+		if e.ComplexityRoot.User.OpenAssignedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.OpenAssignedCount(childComplexity), true
 	case "User.organization":
 		if e.ComplexityRoot.User.Organization == nil {
 			break
@@ -1372,6 +1401,13 @@ type Mutation {
     taskId: ID!
     "The user (` + "`" + `usr_…` + "`" + `) to make the only assignee; null or omitted clears the assignees."
     assignee: ID
+    """
+    The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
+    the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
+    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
+    malformed version is BAD_USER_INPUT.
+    """
+    ifVersion: String
   ): Task
   """
   Adds every listed user to the task's assignees and keeps those already assigned (the second seed
@@ -1390,6 +1426,13 @@ type Mutation {
     is BAD_USER_INPUT.
     """
     userIds: [ID!]!
+    """
+    The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
+    the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
+    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
+    malformed version is BAD_USER_INPUT.
+    """
+    ifVersion: String
   ): Task
   """
   Removes one user from the task's assignees (the second seed document's
@@ -1403,7 +1446,37 @@ type Mutation {
     taskId: ID!
     "The user to remove (` + "`" + `usr_…` + "`" + `); an id of another type is BAD_USER_INPUT."
     userId: ID!
+    """
+    The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
+    the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
+    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
+    malformed version is BAD_USER_INPUT.
+    """
+    ifVersion: String
   ): Task
+  """
+  Adds the same users to several tasks at once, keeping those already assigned, all or nothing: if any
+  task is one the viewer cannot see, the error is NOT_FOUND naming it (before any user is looked at);
+  if any user offends on any task, nothing changes and one UNPROCESSABLE error lists them, each of
+  ` + "`" + `extensions.violations` + "`" + ` carrying its ` + "`" + `taskId` + "`" + ` besides ` + "`" + `userId` + "`" + ` and ` + "`" + `reason` + "`" + ` (the rules and reasons
+  of ` + "`" + `assignUsers` + "`" + `, TOO_MANY_ASSIGNEES only when nothing else offends). The tasks are locked in id
+  order, so that concurrent calls never deadlock and end as if made one after the other; each task
+  that really changed records its own ` + "`" + `task.assignees_changed` + "`" + ` event (and its subscribers hear of
+  it), a task that changed nothing records nothing. Returns the tasks in the order given, each once,
+  with their full updated assignees.
+  """
+  assignUsersToTasks(
+    """
+    The tasks (` + "`" + `tsk_…` + "`" + `): 1–50 ids, repeats counted; an empty or longer list, or a malformed id, is
+    BAD_USER_INPUT.
+    """
+    taskIds: [ID!]!
+    """
+    The users to add to every task (` + "`" + `usr_…` + "`" + `): 1–100 ids, repeats counted; an empty or longer list, or a
+    malformed id, is BAD_USER_INPUT.
+    """
+    userIds: [ID!]!
+  ): [Task!]
 }
 
 """
@@ -1542,6 +1615,20 @@ type User implements Node {
   createdAt: Time!
   "When the user last changed."
   modifiedAt: Time!
+  """
+  How many tasks are assigned to this user whose status is OPEN, PROCESSING or ASSIGNED_TO_AGENT,
+  counted over the tasks the viewer can see: the user's load, for an assignee picker
+  (` + "`" + `Task.assignableUsers(orderBy: LOAD)` + "`" + ` lists the least loaded first).
+  """
+  openAssignedCount: Int!
+}
+
+"How ` + "`" + `Task.assignableUsers` + "`" + ` orders the users."
+enum AssignableUserOrder {
+  "By name (` + "`" + `firstName` + "`" + `, a space, ` + "`" + `lastName` + "`" + `, compared byte by byte), then by id."
+  NAME
+  "Least loaded first: by ` + "`" + `openAssignedCount` + "`" + `, then by name, then by id."
+  LOAD
 }
 
 """
@@ -1708,9 +1795,10 @@ type Task implements Node {
   "Every assignee, in the order they were assigned, then by user id; empty when there are none."
   assignees: [User!]!
   """
-  The users that may be assigned to this task, ordered by id: the members of its project and, on an
-  internal phase, only those of the agency company (what an assignee picker needs). Users already
-  assigned are included.
+  The users that may be assigned to this task: the members of its project and, on an internal phase,
+  only those of the agency company (what an assignee picker needs), ordered by id unless ` + "`" + `orderBy` + "`" + `
+  says otherwise. Users already assigned are included. Each user's ` + "`" + `openAssignedCount` + "`" + ` is read in the
+  same statement as the page.
   """
   assignableUsers(
     """
@@ -1721,10 +1809,15 @@ type Task implements Node {
     "How many users to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
     first: Int = 50
     """
-    Returns the users after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a user list). A
-    malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    Returns the users after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a user list in
+    the same order). A malformed cursor, or one from a list of another kind or order, is BAD_USER_INPUT.
     """
     after: String
+    """
+    NAME: by name, then by id. LOAD: least loaded first (by ` + "`" + `openAssignedCount` + "`" + `), then by name, then by
+    id; a load is counted anew for each page. Null or omitted: by id.
+    """
+    orderBy: AssignableUserOrder
   ): UserConnection!
   "The events of this task (those whose ` + "`" + `entityId` + "`" + ` is the task), oldest first: its assignment history."
   events(
@@ -1740,6 +1833,12 @@ type Task implements Node {
   createdAt: Time!
   "When the task last changed; a change of its assignees bumps it, a call that changes nothing does not."
   modifiedAt: Time!
+  """
+  The task's opaque version: it changes exactly when ` + "`" + `modifiedAt` + "`" + ` does, and two states of a task never
+  share one. Pass it as ` + "`" + `ifVersion` + "`" + ` to write only if nobody changed the task since (REST: the
+  ` + "`" + `ETag` + "`" + `, sent back in ` + "`" + `If-Match` + "`" + `). Compare versions for equality only.
+  """
+  version: String!
 }
 
 "Where a task's data entry came from (the first seed document's ` + "`" + `source` + "`" + `, in upper case)."
@@ -2141,6 +2240,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_createdAt(ctx, field)
 	case "modifiedAt":
 		return ec.fieldContext_Task_modifiedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Task_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
 }
@@ -2239,6 +2340,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "modifiedAt":
 		return ec.fieldContext_User_modifiedAt(ctx, field)
+	case "openAssignedCount":
+		return ec.fieldContext_User_openAssignedCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -2383,6 +2486,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_assignUsersToTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "taskIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taskIds"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userIds"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_assignUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2402,6 +2527,14 @@ func (ec *executionContext) field_Mutation_assignUsers_args(ctx context.Context,
 		return nil, err
 	}
 	args["userIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifVersion"] = arg2
 	return args, nil
 }
 
@@ -2424,6 +2557,14 @@ func (ec *executionContext) field_Mutation_setTaskAssignee_args(ctx context.Cont
 		return nil, err
 	}
 	args["assignee"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifVersion"] = arg2
 	return args, nil
 }
 
@@ -2446,6 +2587,14 @@ func (ec *executionContext) field_Mutation_unassignUser_args(ctx context.Context
 		return nil, err
 	}
 	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifVersion"] = arg2
 	return args, nil
 }
 
@@ -2716,6 +2865,14 @@ func (ec *executionContext) field_Task_assignableUsers_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.AssignableUserOrder, error) {
+			return ec.unmarshalOAssignableUserOrder2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐAssignableUserOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -3362,7 +3519,7 @@ func (ec *executionContext) _Mutation_setTaskAssignee(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetTaskAssignee(ctx, fc.Args["taskId"].(string), fc.Args["assignee"].(*string))
+			return ec.Resolvers.Mutation().SetTaskAssignee(ctx, fc.Args["taskId"].(string), fc.Args["assignee"].(*string), fc.Args["ifVersion"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
@@ -3406,7 +3563,7 @@ func (ec *executionContext) _Mutation_assignUsers(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AssignUsers(ctx, fc.Args["taskId"].(string), fc.Args["userIds"].([]string))
+			return ec.Resolvers.Mutation().AssignUsers(ctx, fc.Args["taskId"].(string), fc.Args["userIds"].([]string), fc.Args["ifVersion"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
@@ -3450,7 +3607,7 @@ func (ec *executionContext) _Mutation_unassignUser(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UnassignUser(ctx, fc.Args["taskId"].(string), fc.Args["userId"].(string))
+			return ec.Resolvers.Mutation().UnassignUser(ctx, fc.Args["taskId"].(string), fc.Args["userId"].(string), fc.Args["ifVersion"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
@@ -3478,6 +3635,50 @@ func (ec *executionContext) fieldContext_Mutation_unassignUser(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_unassignUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignUsersToTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignUsersToTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignUsersToTasks(ctx, fc.Args["taskIds"].([]string), fc.Args["userIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTaskᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignUsersToTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignUsersToTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5316,7 +5517,7 @@ func (ec *executionContext) _Task_assignableUsers(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Task().AssignableUsers(ctx, obj, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Task().AssignableUsers(ctx, obj, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*model.AssignableUserOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.User]) graphql.Marshaler {
@@ -5438,6 +5639,29 @@ func (ec *executionContext) _Task_modifiedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Task_modifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, true, false, "String")
 }
 
 func (ec *executionContext) _TaskAssigneesChange_id(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
@@ -6397,6 +6621,52 @@ func (ec *executionContext) _User_modifiedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_User_modifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _User_openAssignedCount(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_openAssignedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_User_openAssignedCount(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_openAssignedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
+}
+func (ec *executionContext) resolveBatch_User_openAssignedCount(ctx context.Context, field graphql.CollectedField, obj *model.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	if batch, ok := graphql.BatchParentsFor[*model.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.OpenAssignedCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.openAssignedCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.OpenAssignedCount(ctx, []*model.User{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"User.openAssignedCount",
+	)
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[model.User]) (ret graphql.Marshaler) {
@@ -8125,6 +8395,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "assignUsersToTasks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignUsersToTasks(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8684,6 +8961,11 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "version":
+			out.Values[i] = ec._Task_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8998,6 +9280,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "openAssignedCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_openAssignedCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10162,6 +10450,22 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOAssignableUserOrder2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐAssignableUserOrder(ctx context.Context, v any) (*model.AssignableUserOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AssignableUserOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssignableUserOrder2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐAssignableUserOrder(ctx context.Context, sel ast.SelectionSet, v *model.AssignableUserOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10313,6 +10617,26 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTask2ᚕᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Task) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithBatchParents(ctx, "Task", v, nil)
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTask2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTask2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐTask(ctx context.Context, sel ast.SelectionSet, v *model.Task) graphql.Marshaler {

@@ -28,7 +28,7 @@ func (r *eventConnectionResolver) TotalCount(ctx context.Context, obj *Connectio
 }
 
 // SetTaskAssignee is the resolver for the setTaskAssignee field.
-func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error) {
+func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, assignee *string, ifVersion *string) (*model.Task, error) {
 	task, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -37,11 +37,11 @@ func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, a
 	if err != nil {
 		return nil, err
 	}
-	return reply(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), task, user))
+	return reply(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), task, user, ifVersionOf(ifVersion)...))
 }
 
 // AssignUsers is the resolver for the assignUsers field.
-func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error) {
+func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userIds []string, ifVersion *string) (*model.Task, error) {
 	task, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -50,11 +50,11 @@ func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userI
 	if err != nil {
 		return nil, err
 	}
-	return reply(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), task, users))
+	return reply(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), task, users, ifVersionOf(ifVersion)...))
 }
 
 // UnassignUser is the resolver for the unassignUser field.
-func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error) {
+func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, userID string, ifVersion *string) (*model.Task, error) {
 	task, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,20 @@ func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, user
 	if err != nil {
 		return nil, err
 	}
-	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), task, user))
+	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), task, user, ifVersionOf(ifVersion)...))
+}
+
+// AssignUsersToTasks is the resolver for the assignUsersToTasks field.
+func (r *mutationResolver) AssignUsersToTasks(ctx context.Context, taskIds []string, userIds []string) ([]*model.Task, error) {
+	tasks, err := model.ParseTaskIDs(taskIds)
+	if err != nil {
+		return nil, err
+	}
+	users, err := model.ParseUserIDs(userIds)
+	if err != nil {
+		return nil, err
+	}
+	return replies(ctx)(r.Rules.AssignUsersToTasks(ctx, viewer(ctx), tasks, users))
 }
 
 // Project is the batch resolver for the project field.
@@ -248,9 +261,10 @@ func (r *taskResolver) AssigneeID(ctx context.Context, objs []*model.Task) ([]*s
 }
 
 // AssignableUsers is the resolver for the assignableUsers field.
-func (r *taskResolver) AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*Connection[model.User], error) {
-	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.User], error) {
-		return r.Rules.AssignableUsers(ctx, viewer(ctx), obj.ID, deref(search), a)
+func (r *taskResolver) AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string, orderBy *model.AssignableUserOrder) (*Connection[model.User], error) {
+	order, kind := userOrder(orderBy)
+	return paginateAs(kind, first, after, func(a rules.PageArgs) (*rules.Page[model.User], error) {
+		return loads(ctx)(r.Rules.AssignableUsers(ctx, viewer(ctx), obj.ID, deref(search), order, a))
 	})
 }
 
@@ -279,6 +293,11 @@ func (r *userResolver) Company(ctx context.Context, objs []*model.User) ([]*mode
 // InvitedBy is the batch resolver for the invitedBy field.
 func (r *userResolver) InvitedBy(ctx context.Context, objs []*model.User) ([]*model.User, error) {
 	return objects(ctx, loadersFrom(ctx).users, objs, optional(func(u *model.User) *model.UserID { return u.InvitedByID }))
+}
+
+// OpenAssignedCount is the batch resolver for the openAssignedCount field.
+func (r *userResolver) OpenAssignedCount(ctx context.Context, objs []*model.User) ([]int, error) {
+	return counts(ctx, loadersFrom(ctx).openAssigned, objs, func(u *model.User) model.UserID { return u.ID })
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -118,10 +118,16 @@ func (id NodeID) Prefix() string {
 }
 
 // ParseUserIDs parses every id of a list, failing on the first malformed one.
-func ParseUserIDs(ss []string) ([]UserID, error) {
-	ids := make([]UserID, len(ss))
+func ParseUserIDs(ss []string) ([]UserID, error) { return parseAll(ss, ParseUserID) }
+
+// ParseTaskIDs parses every id of a list, failing on the first malformed one.
+func ParseTaskIDs(ss []string) ([]TaskID, error) { return parseAll(ss, ParseTaskID) }
+
+// parseAll parses every id of a list, failing on the first malformed one.
+func parseAll[ID any](ss []string, parse func(string) (ID, error)) ([]ID, error) {
+	ids := make([]ID, len(ss))
 	for i, s := range ss {
-		id, err := ParseUserID(s)
+		id, err := parse(s)
 		if err != nil {
 			return nil, err
 		}

@@ -90,6 +90,12 @@ type jsonBody string
 // sent as text/plain.
 func (a *api) do(method, path, token string, body any) *response {
 	a.t.Helper()
+	return a.doIf(method, path, token, body, "")
+}
+
+// doIf is do with an If-Match header, unless ifMatch is empty.
+func (a *api) doIf(method, path, token string, body any, ifMatch string) *response {
+	a.t.Helper()
 	var rd io.Reader
 	ct := ""
 	switch b := body.(type) {
@@ -106,6 +112,9 @@ func (a *api) do(method, path, token string, body any) *response {
 		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("Accept", "application/json")
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -150,6 +159,7 @@ type apiError struct {
 		UserID string `json:"user_id"`
 		Reason string `json:"reason"`
 	} `json:"violations"`
+	Version string `json:"version"`
 }
 
 // wantError asserts an error answer of this status and code, and returns it.

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/model"
@@ -27,6 +28,10 @@ func (h *handler) setAssignee(r *http.Request) (call, error) {
 	if err := decodeJSON(r, &body, setAssigneeBody); err != nil {
 		return nil, err
 	}
+	ifs, err := ifMatch(r)
+	if err != nil {
+		return nil, err
+	}
 	var assignee *model.UserID
 	if body.Assignee != nil {
 		id, err := model.ParseUserID(*body.Assignee)
@@ -36,12 +41,12 @@ func (h *handler) setAssignee(r *http.Request) (call, error) {
 		assignee = &id
 	}
 	return func(ctx context.Context, v *model.Viewer) (reply, error) {
-		c, err := h.svc.SetTaskAssignee(ctx, v, task, assignee)
+		c, err := h.svc.SetTaskAssignee(ctx, v, task, assignee, ifs...)
 		if err != nil {
 			return reply{}, err
 		}
 		t, err := h.task(ctx, v, c)
-		return reply{http.StatusOK, t}, err
+		return reply{http.StatusOK, t, c.Task.Version()}, err
 	}, nil
 }
 
@@ -75,8 +80,11 @@ func (h *handler) listAssignees(r *http.Request) (call, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, v *model.Viewer) (reply, error) {
-		users, err := h.svc.Assignees(ctx, v, task)
-		return reply{http.StatusOK, newAssignees(users)}, err
+		t, users, err := h.svc.TaskAssignees(ctx, v, task)
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{http.StatusOK, newAssignees(users), t.Version()}, nil
 	}, nil
 }
 
@@ -103,12 +111,16 @@ func (h *handler) assignUsers(r *http.Request) (call, error) {
 	if err != nil {
 		return nil, err
 	}
+	ifs, err := ifMatch(r)
+	if err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context, v *model.Viewer) (reply, error) {
-		c, err := h.svc.AssignUsers(ctx, v, task, users)
+		c, err := h.svc.AssignUsers(ctx, v, task, users, ifs...)
 		if err != nil {
 			return reply{}, err
 		}
-		return reply{http.StatusCreated, newAssignees(c.Assignees)}, nil
+		return reply{http.StatusCreated, newAssignees(c.Assignees), c.Task.Version()}, nil
 	}, nil
 }
 
@@ -123,8 +135,43 @@ func (h *handler) unassignUser(r *http.Request) (call, error) {
 	if err != nil {
 		return nil, err
 	}
+	ifs, err := ifMatch(r)
+	if err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context, v *model.Viewer) (reply, error) {
-		_, err := h.svc.UnassignUser(ctx, v, task, user)
-		return reply{status: http.StatusNoContent}, err
+		c, err := h.svc.UnassignUser(ctx, v, task, user, ifs...)
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{status: http.StatusNoContent, etag: c.Task.Version()}, nil
 	}, nil
 }
+
+// ifMatch reads the condition of a write from If-Match (DESIGN §10): one strong entity tag, the
+// task's version as an ETag gave it, or "*" (any: no condition); none without the header.
+// Anything else is malformed (400): a weak tag, which If-Match never matches, or a list.
+func ifMatch(r *http.Request) ([]rules.Condition, error) {
+	values := r.Header.Values("If-Match")
+	if len(values) == 0 {
+		return nil, nil
+	}
+	tag := strings.TrimSpace(values[0])
+	if len(values) > 1 || tag == "" || strings.Contains(tag, ",") {
+		return nil, model.BadInput(`If-Match must hold one entity tag, the task's version as its ETag gave it ("…"), or *`)
+	}
+	if tag == "*" {
+		return nil, nil
+	}
+	version, ok := strings.CutPrefix(tag, `"`)
+	if version, ok = strings.CutSuffix(version, `"`); !ok {
+		return nil, model.BadInput(`If-Match must hold the task's version as a strong entity tag, in double quotes, as its ETag gave it`)
+	}
+	if _, err := model.ParseVersion(version); err != nil {
+		return nil, err
+	}
+	return []rules.Condition{rules.IfVersion(version)}, nil
+}
+
+// etag is the ETag of a task's version.
+func etag(version string) string { return `"` + version + `"` }

@@ -22,6 +22,7 @@ const (
 	codeNotFound        = "NOT_FOUND"
 	codeBadUserInput    = guard.CodeBadUserInput
 	codeUnprocessable   = "UNPROCESSABLE"
+	codeConflict        = "CONFLICT"
 	codeUnavailable     = guard.CodeUnavailable
 	codeInternal        = "INTERNAL_SERVER_ERROR"
 )
@@ -33,6 +34,8 @@ type errorBody struct {
 	Code       string         `json:"code"`
 	UserIDs    []model.UserID `json:"user_ids,omitempty"`
 	Violations []violation    `json:"violations,omitempty"`
+	// Version is the task's current version, of a conditional write refused (412, CONFLICT).
+	Version string `json:"version,omitempty"`
 
 	// status is the HTTP status of an error a parser makes itself (415); 0 lets classify choose.
 	status int
@@ -57,6 +60,7 @@ func classify(err error) (status int, body errorBody, ok bool) {
 		own *errorBody
 		ve  *rules.ViolationError
 		nf  *rules.NotFoundError
+		ce  *rules.ConflictError
 		in  *model.InputError
 	)
 	switch {
@@ -69,6 +73,8 @@ func classify(err error) (status int, body errorBody, ok bool) {
 		}
 		return http.StatusUnprocessableEntity, errorBody{Code: codeUnprocessable, Message: ve.Error(),
 			UserIDs: ve.UserIDs(), Violations: vs}, true
+	case errors.As(err, &ce):
+		return http.StatusPreconditionFailed, errorBody{Code: codeConflict, Message: ce.Error(), Version: ce.Version}, true
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized, errorBody{Code: codeUnauthenticated,
 			Message: "authentication required: send Authorization: Bearer <token> with a valid token"}, true
@@ -102,6 +108,8 @@ func writeFailure(w http.ResponseWriter, r *http.Request, err error) {
 		slog.DebugContext(ctx, "client gone", "request_id", guard.RequestID(ctx), "err", err)
 	case !ok:
 		slog.ErrorContext(ctx, "internal error", "request_id", guard.RequestID(ctx), "route", Route(r), "err", err)
+	case body.Version != "":
+		w.Header().Set("ETag", etag(body.Version))
 	}
 	writeError(w, r, status, body)
 }

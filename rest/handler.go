@@ -143,10 +143,12 @@ func (m methods) allow() string {
 	return strings.Join(out, ", ")
 }
 
-// reply is what a call answers: a status and a body (nil: no body).
+// reply is what a call answers: a status, a body (nil: no body), and the version of the task
+// it is about, sent as its ETag (none when empty).
 type reply struct {
 	status int
 	body   any
+	etag   string
 }
 
 // call runs a parsed request for its viewer: one rules method, and the reads that render it.
@@ -181,6 +183,9 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeFailure(w, r, err)
 		return
+	}
+	if rep.etag != "" {
+		w.Header().Set("ETag", etag(rep.etag))
 	}
 	if rep.body == nil {
 		w.WriteHeader(rep.status)

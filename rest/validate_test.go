@@ -160,7 +160,8 @@ func TestTheOpenAPIDocumentIsValidAndComplete(t *testing.T) {
 }
 
 // The validator is not vacuous: a task missing a key, a key too many, a wrong enum case, a
-// status the operation does not declare and a body on a 204 are each refused.
+// status the operation does not declare, a body on a 204 and a task without its ETag are each
+// refused.
 func TestTheValidatorRefusesDrift(t *testing.T) {
 	t.Parallel()
 	jsonHeader := http.Header{"Content-Type": {"application/json"}}
@@ -189,7 +190,12 @@ func TestTheValidatorRefusesDrift(t *testing.T) {
 			t.Errorf("%s: passed", c.name)
 		}
 	}
-	if err := conforms(req(http.MethodPost, "/v1/tasks/tsk_1/set-assignee"), 200, jsonHeader, []byte(exampleTask)); err != nil {
+	// The example task passes with its ETag (the task's version, DESIGN §10), and not without.
+	if err := conforms(req(http.MethodPost, "/v1/tasks/tsk_1/set-assignee"), 200, jsonHeader, []byte(exampleTask)); err == nil {
+		t.Error("a task without its ETag: passed")
+	}
+	withETag := http.Header{"Content-Type": {"application/json"}, "Etag": {`"kq3a9z"`}}
+	if err := conforms(req(http.MethodPost, "/v1/tasks/tsk_1/set-assignee"), 200, withETag, []byte(exampleTask)); err != nil {
 		t.Errorf("the example task: %v", err)
 	}
 }

@@ -105,9 +105,9 @@ func (h handler) HandleBacklog(context.Context, string, *pgx.Conn) error {
 	return nil
 }
 
-// Publish sends payload with pg_notify inside tx: PostgreSQL delivers it when tx commits.
-func (b *Postgres) Publish(ctx context.Context, tx Tx, payload string) error {
-	return tx.Notify(ctx, b.channel, payload)
+// Publish sends the payloads with pg_notify inside tx: PostgreSQL delivers them when tx commits.
+func (b *Postgres) Publish(ctx context.Context, tx Tx, payloads ...string) error {
+	return tx.Notify(ctx, b.channel, payloads...)
 }
 
 // Messages delivers the payloads of every process, in commit order.

@@ -15,9 +15,9 @@ import (
 
 // Tx is the writing transaction a message is published in.
 type Tx interface {
-	// Notify sends payload on channel when the transaction commits, to every process that
-	// listens (PostgreSQL's pg_notify); nothing when it rolls back.
-	Notify(ctx context.Context, channel, payload string) error
+	// Notify sends the payloads on channel, in order, when the transaction commits, to every
+	// process that listens (PostgreSQL's pg_notify); nothing when it rolls back.
+	Notify(ctx context.Context, channel string, payloads ...string) error
 	// AfterCommit runs fn once the transaction has committed, after any transaction that
 	// committed before it ran its own; never when it rolls back.
 	AfterCommit(fn func())
@@ -25,8 +25,8 @@ type Tx interface {
 
 // Bus publishes messages and delivers those of every process to one consumer.
 type Bus interface {
-	// Publish sends payload once tx commits.
-	Publish(ctx context.Context, tx Tx, payload string) error
+	// Publish sends the payloads, in order, once tx commits.
+	Publish(ctx context.Context, tx Tx, payloads ...string) error
 	// Messages delivers the payloads committed after the bus started, in commit order. It is
 	// closed by Close.
 	Messages() <-chan string
@@ -98,8 +98,12 @@ type Local struct{ q *queue }
 func NewLocal() *Local { return &Local{q: newQueue()} }
 
 // Publish queues payload for delivery once tx commits.
-func (b *Local) Publish(_ context.Context, tx Tx, payload string) error {
-	tx.AfterCommit(func() { b.q.push(payload) })
+func (b *Local) Publish(_ context.Context, tx Tx, payloads ...string) error {
+	tx.AfterCommit(func() {
+		for _, p := range payloads {
+			b.q.push(p)
+		}
+	})
 	return nil
 }
 

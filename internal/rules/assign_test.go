@@ -54,34 +54,34 @@ func TestViolations(t *testing.T) {
 			name:       "rule 1: a user that does not exist in the task's organization is USER_NOT_FOUND",
 			candidates: []model.UserID{"usr_ghost"},
 			known:      known(),
-			want:       []Violation{{"usr_ghost", ReasonUserNotFound}},
+			want:       []Violation{{UserID: "usr_ghost", Reason: ReasonUserNotFound}},
 		},
 		{
 			name:       "rule 2: a user that is not a member of the task's project is NOT_PROJECT_MEMBER",
 			candidates: []model.UserID{"usr_outsider"},
 			known:      known(nonMember("usr_outsider", true)),
-			want:       []Violation{{"usr_outsider", ReasonNotProjectMember}},
+			want:       []Violation{{UserID: "usr_outsider", Reason: ReasonNotProjectMember}},
 		},
 		{
 			name:       "rule 3: client member on internal phase is NOT_AGENCY_MEMBER",
 			internal:   true,
 			candidates: []model.UserID{"usr_client"},
 			known:      known(member("usr_client", false)),
-			want:       []Violation{{"usr_client", ReasonNotAgencyMember}},
+			want:       []Violation{{UserID: "usr_client", Reason: ReasonNotAgencyMember}},
 		},
 		{
 			name:       "first broken rule wins: a non-member client user on an internal phase is NOT_PROJECT_MEMBER",
 			internal:   true,
 			candidates: []model.UserID{"usr_clientout"},
 			known:      known(nonMember("usr_clientout", false)),
-			want:       []Violation{{"usr_clientout", ReasonNotProjectMember}},
+			want:       []Violation{{UserID: "usr_clientout", Reason: ReasonNotProjectMember}},
 		},
 		{
 			name:       "first broken rule wins: a user that does not exist is USER_NOT_FOUND on an internal phase too",
 			internal:   true,
 			candidates: []model.UserID{"usr_ghost"},
 			known:      known(),
-			want:       []Violation{{"usr_ghost", ReasonUserNotFound}},
+			want:       []Violation{{UserID: "usr_ghost", Reason: ReasonUserNotFound}},
 		},
 		{
 			name:     "every offending user is listed, one violation each, sorted by user id; the others are not",
@@ -96,10 +96,10 @@ func TestViolations(t *testing.T) {
 				nonMember("usr_zed", false),
 			),
 			want: []Violation{
-				{"usr_client", ReasonNotAgencyMember},
-				{"usr_ghost", ReasonUserNotFound},
-				{"usr_outsider", ReasonNotProjectMember},
-				{"usr_zed", ReasonNotProjectMember},
+				{UserID: "usr_client", Reason: ReasonNotAgencyMember},
+				{UserID: "usr_ghost", Reason: ReasonUserNotFound},
+				{UserID: "usr_outsider", Reason: ReasonNotProjectMember},
+				{UserID: "usr_zed", Reason: ReasonNotProjectMember},
 			},
 		},
 	}
@@ -133,8 +133,8 @@ func TestOverLimit(t *testing.T) {
 			added: []model.UserID{"usr_c", "usr_b"},
 			max:   2,
 			want: []Violation{
-				{"usr_b", ReasonTooManyAssignees},
-				{"usr_c", ReasonTooManyAssignees},
+				{UserID: "usr_b", Reason: ReasonTooManyAssignees},
+				{UserID: "usr_c", Reason: ReasonTooManyAssignees},
 			},
 		},
 		{
@@ -142,7 +142,7 @@ func TestOverLimit(t *testing.T) {
 			next:  []model.UserID{"usr_a", "usr_b", "usr_c"},
 			added: []model.UserID{"usr_c"},
 			max:   2,
-			want:  []Violation{{"usr_c", ReasonTooManyAssignees}},
+			want:  []Violation{{UserID: "usr_c", Reason: ReasonTooManyAssignees}},
 		},
 		{
 			name:  "a call that adds nobody is never past the limit, even on a set already larger than it",
@@ -155,7 +155,7 @@ func TestOverLimit(t *testing.T) {
 			next:  []model.UserID{"usr_a"},
 			added: []model.UserID{"usr_a"},
 			max:   0,
-			want:  []Violation{{"usr_a", ReasonTooManyAssignees}},
+			want:  []Violation{{UserID: "usr_a", Reason: ReasonTooManyAssignees}},
 		},
 	}
 	for _, tt := range tests {

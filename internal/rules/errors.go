@@ -47,6 +47,17 @@ func notFoundAs(err, as error) error {
 	return err
 }
 
+// ConflictError refuses a conditional write (DESIGN §10): the task has changed since the version
+// the client saw, and nothing changed. Version is the task's current one (CONFLICT).
+type ConflictError struct {
+	Task    model.TaskID
+	Version string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("task %s has changed since the version given: its version is now %s", e.Task, e.Version)
+}
+
 // Reason says why a user cannot be assigned to a task (DESIGN §3).
 type Reason string
 
@@ -58,15 +69,19 @@ const (
 	ReasonTooManyAssignees Reason = "TOO_MANY_ASSIGNEES"
 )
 
-// Violation is one offending user and the first rule it breaks.
+// Violation is one offending user and the first rule it breaks; in a change of several tasks
+// (assignUsersToTasks), on which task.
 type Violation struct {
 	UserID model.UserID
 	Reason Reason
+	// TaskID is the task a bulk change breaks the rule on; empty in a change of one task.
+	TaskID model.TaskID
 }
 
 // ViolationError refuses a change as a whole, listing every offending user (UNPROCESSABLE).
 type ViolationError struct {
-	// Violations holds one entry per offending user, sorted by user id.
+	// Violations holds one entry per offending user (of a bulk change: per offending user and
+	// task), sorted by task id, then by user id.
 	Violations []Violation
 }
 
@@ -76,25 +91,43 @@ func (e *ViolationError) UserIDs() []model.UserID {
 	for i, v := range e.Violations {
 		ids[i] = v.UserID
 	}
-	return ids
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 func (e *ViolationError) Error() string {
 	ids := make([]string, len(e.Violations))
+	reasons := map[Reason]bool{}
+	var tasks []string // "tsk_a: usr_x, usr_y", of a bulk change
 	for i, v := range e.Violations {
 		ids[i] = string(v.UserID)
-	}
-	reasons := map[Reason]bool{}
-	for _, v := range e.Violations {
 		reasons[v.Reason] = true
+		switch n := len(tasks); {
+		case v.TaskID == "":
+		case n > 0 && strings.HasPrefix(tasks[n-1], string(v.TaskID)+":"):
+			tasks[n-1] += ", " + string(v.UserID)
+		default:
+			tasks = append(tasks, string(v.TaskID)+": "+string(v.UserID))
+		}
 	}
-	if len(reasons) == 1 && reasons[ReasonTooManyAssignees] {
+	tooMany := len(reasons) == 1 && reasons[ReasonTooManyAssignees]
+	switch {
+	case len(tasks) > 0 && tooMany:
+		return "too many assignees: these users would pass the limit of these tasks: " + strings.Join(tasks, "; ")
+	case len(tasks) > 0:
+		return "these users cannot be assigned to these tasks: " + strings.Join(tasks, "; ")
+	case tooMany:
 		return "too many assignees: these users would pass the limit: " + strings.Join(ids, ", ")
 	}
 	return "these users cannot be assigned to the task: " + strings.Join(ids, ", ")
 }
 
 func sortViolations(vs []Violation) []Violation {
-	slices.SortFunc(vs, func(a, b Violation) int { return strings.Compare(string(a.UserID), string(b.UserID)) })
+	slices.SortFunc(vs, func(a, b Violation) int {
+		if c := strings.Compare(string(a.TaskID), string(b.TaskID)); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.UserID), string(b.UserID))
+	})
 	return vs
 }

@@ -13,8 +13,8 @@ import (
 
 func TestViolationErrorListsEveryOffendingID(t *testing.T) {
 	err := &ViolationError{Violations: []Violation{
-		{"usr_client", ReasonNotAgencyMember},
-		{"usr_ghost", ReasonUserNotFound},
+		{UserID: "usr_client", Reason: ReasonNotAgencyMember},
+		{UserID: "usr_ghost", Reason: ReasonUserNotFound},
 	}}
 	if diff := cmp.Diff([]model.UserID{"usr_client", "usr_ghost"}, err.UserIDs()); diff != "" {
 		t.Errorf("UserIDs (-want +got):\n%s", diff)

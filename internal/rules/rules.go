@@ -1,6 +1,7 @@
 // Package rules is where taskql's rules live, one file each: who sees what (DESIGN §2,
 // visibility.go), who may be assigned and what the three assignment mutations mean (§3,
-// assign.go), the reads and their pages (§4, read.go, batch.go, page.go). It knows nothing of
+// assign.go), with their conditions and the bulk assignment (§10, assign.go), the reads and their
+// pages (§4, read.go, batch.go, page.go), the load-aware picker among them (§10, read.go). It knows nothing of
 // GraphQL or HTTP: every use case takes a context, the viewer and typed ids parsed by the adapter,
 // and returns the errors of errors.go.
 package rules
@@ -25,6 +26,9 @@ const MaxTokenLength = 256
 
 // MaxUserIDs is the most ids one assignUsers call may list (DESIGN §3).
 const MaxUserIDs = 100
+
+// MaxTaskIDs is the most tasks one assignUsersToTasks call may change (DESIGN §10).
+const MaxTaskIDs = 50
 
 // Service runs the use cases on a store.
 type Service struct {

@@ -34,20 +34,26 @@ type message struct {
 
 const kindAssigneesChanged = "assignees"
 
-// publish sends the message of a change, inside its transaction.
-func (s *Service) publish(ctx context.Context, tx *store.Store, t *model.Task, e *model.Event) error {
-	if s.bus == nil {
+// publish sends the messages of changes, one per change, inside their transaction, all in one
+// statement.
+func (s *Service) publish(ctx context.Context, tx *store.Store, done []*AssigneesChanged) error {
+	if s.bus == nil || len(done) == 0 {
 		return nil
 	}
-	m := message{Kind: kindAssigneesChanged, Event: e.ID, Task: t.ID, Project: t.ProjectID, Organization: t.OrganizationID}
-	if e.ActorID != nil {
-		m.Actor = *e.ActorID
+	payloads := make([]string, len(done))
+	for i, d := range done {
+		t, e := d.Task, d.Event
+		m := message{Kind: kindAssigneesChanged, Event: e.ID, Task: t.ID, Project: t.ProjectID, Organization: t.OrganizationID}
+		if e.ActorID != nil {
+			m.Actor = *e.ActorID
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		payloads[i] = string(b)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return s.bus.Publish(ctx, tx, string(b))
+	return s.bus.Publish(ctx, tx, payloads...)
 }
 
 // subscriptionBuffer is how many changes a subscription may have waiting for its client; one whose

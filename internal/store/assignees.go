@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/taskql/taskql/internal/migrate"
 	"github.com/taskql/taskql/model"
 )
@@ -43,77 +45,197 @@ func (s *Store) AssigneesOf(ctx context.Context, sc Scope, tasks []model.TaskID)
 	})
 }
 
-// WriteChange applies a net change of a task's assignees under the task's lock and records its
-// event, all at one time, which it returns and sets as the event's timestamp. Under the lock that
-// time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it is the
-// database's clock_timestamp() (one clock for every server process; now() would be the
-// transaction's start), and the whole write is one statement; SQLite serialises writers and takes
-// this machine's clock. An added user already assigned is left as it was (ON CONFLICT DO NOTHING
-// on the unique key), so a retried write is harmless.
-func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, removed []model.UserID, e *model.Event) (time.Time, error) {
-	var at time.Time
+// Change is one task's net change of assignees, to be written under the task's lock, and the
+// event that records it.
+type Change struct {
+	Task model.TaskID
+	// Last is the task's modifiedAt as locked.
+	Last           time.Time
+	Added, Removed []model.UserID
+	Event          *model.Event
+}
+
+// WriteChanges applies the net changes of several tasks' assignees under their locks and records
+// one event for each, in a number of statements that does not grow with the tasks or the users:
+// one on PostgreSQL, at most four on SQLite. Each change takes effect at one time, set as its
+// event's timestamp, its task's modifiedAt and the assignment time of the users it adds. Under the
+// lock that time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it
+// is the database's clock_timestamp() (one clock for every server process; now() would be the
+// transaction's start); SQLite serialises writers and takes this machine's clock. Either way it is
+// at least a microsecond after the task's last modifiedAt, so that every change gives the task a
+// new version (model.VersionOf) even when a clock steps back. An added user already assigned is
+// left as it was (ON CONFLICT DO NOTHING on the unique key), so a retried write is harmless.
+func (s *Store) WriteChanges(ctx context.Context, changes []*Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
 	var err error
 	switch s.dialect {
 	case migrate.Postgres:
-		err = s.q(ctx).Raw(`WITH touched AS (
-				UPDATE tasks SET modified_at = clock_timestamp() WHERE id = ? RETURNING modified_at
-			), removed AS (
-				DELETE FROM task_assignees WHERE task_id = ? AND user_id = ANY (?::text[])
-			), added AS (
-				INSERT INTO task_assignees (task_id, user_id, assigned_at)
-				SELECT ?, u, touched.modified_at FROM touched, unnest(?::text[]) AS u
-				ON CONFLICT DO NOTHING
-			), event AS (
-				INSERT INTO events (id, organization_id, name, actor_id, entity, entity_id, message, data, timestamp)
-				SELECT ?, ?, ?, ?, ?, ?, ?, ?::json, touched.modified_at FROM touched
-			)
-			SELECT modified_at FROM touched`,
-			task, task, textArray(removed), task, textArray(added),
-			e.ID, e.OrganizationID, e.Name, e.ActorID, e.Entity, e.EntityID, e.Message, e.Data,
-		).Row().Scan(&at)
+		err = s.writeChangesAtOnce(ctx, changes)
 	default:
-		at = now()
-		e.Timestamp = at
-		err = s.writeChangeStepByStep(ctx, task, added, removed, e)
+		at := now()
+		for _, c := range changes {
+			c.Event.Timestamp = after(at, c.Last)
+		}
+		err = s.writeChangesStepByStep(ctx, changes)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("write change of %s: %w", task, translate(err))
+		return fmt.Errorf("write changes: %w", translate(err))
 	}
-	at = at.UTC()
-	e.Timestamp = at
-	return at, nil
+	return nil
 }
 
-func (s *Store) writeChangeStepByStep(ctx context.Context, task model.TaskID, added, removed []model.UserID, e *model.Event) error {
-	if err := s.q(ctx).Model(&model.Task{}).Where("id = ?", task).Update("modified_at", e.Timestamp).Error; err != nil {
+// writeChangesAtOnce is WriteChanges on PostgreSQL: one statement, the arrays of every change
+// unnested.
+func (s *Store) writeChangesAtOnce(ctx context.Context, changes []*Change) error {
+	var (
+		tasks, events, orgs, names, actors, entities, entityIDs, messages, data texts
+		removedTask, removedUser, addedTask, addedUser                          texts
+	)
+	for _, c := range changes {
+		e := c.Event
+		tasks = append(tasks, text(string(c.Task)))
+		for _, u := range c.Removed {
+			removedTask, removedUser = append(removedTask, text(string(c.Task))), append(removedUser, text(string(u)))
+		}
+		for _, u := range c.Added {
+			addedTask, addedUser = append(addedTask, text(string(c.Task))), append(addedUser, text(string(u)))
+		}
+		var actor *string
+		if e.ActorID != nil {
+			actor = text(string(*e.ActorID))
+		}
+		events, orgs, names = append(events, text(string(e.ID))), append(orgs, text(string(e.OrganizationID))), append(names, text(e.Name))
+		actors, entities, entityIDs = append(actors, actor), append(entities, text(e.Entity)), append(entityIDs, text(e.EntityID))
+		messages, data = append(messages, e.Message), append(data, text(string(e.Data)))
+	}
+	rows, err := s.q(ctx).Raw(`WITH touched AS (
+			UPDATE tasks SET modified_at = GREATEST(clock_timestamp(), tasks.modified_at + interval '1 microsecond')
+			WHERE tasks.id = ANY (?::text[]) RETURNING tasks.id, tasks.modified_at
+		), removed AS (
+			DELETE FROM task_assignees ta USING unnest(?::text[], ?::text[]) AS r(task_id, user_id)
+			WHERE ta.task_id = r.task_id AND ta.user_id = r.user_id
+		), added AS (
+			INSERT INTO task_assignees (task_id, user_id, assigned_at)
+			SELECT a.task_id, a.user_id, touched.modified_at
+			FROM unnest(?::text[], ?::text[]) AS a(task_id, user_id) JOIN touched ON touched.id = a.task_id
+			ON CONFLICT DO NOTHING
+		), event AS (
+			INSERT INTO events (id, organization_id, name, actor_id, entity, entity_id, message, data, timestamp)
+			SELECT e.id, e.organization_id, e.name, e.actor_id, e.entity, e.entity_id, e.message, e.data::json, touched.modified_at
+			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+				AS e(id, organization_id, name, actor_id, entity, entity_id, message, data)
+			JOIN touched ON touched.id = e.entity_id
+		)
+		SELECT id, modified_at FROM touched`,
+		tasks, removedTask, removedUser, addedTask, addedUser,
+		events, orgs, names, actors, entities, entityIDs, messages, data,
+	).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	at := make(map[model.TaskID]time.Time, len(changes))
+	for rows.Next() {
+		var (
+			id model.TaskID
+			t  time.Time
+		)
+		if err := rows.Scan(&id, &t); err != nil {
+			return err
+		}
+		at[id] = t.UTC()
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		t, ok := at[c.Task]
+		if !ok {
+			return fmt.Errorf("task %s was not written", c.Task)
+		}
+		c.Event.Timestamp = t
+	}
+	return nil
+}
+
+// after is now, or a microsecond after last when now is not later.
+func after(now, last time.Time) time.Time {
+	if next := last.Truncate(time.Microsecond).Add(time.Microsecond); now.Before(next) {
+		return next
+	}
+	return now
+}
+
+// writeChangesStepByStep is WriteChanges on SQLite, each change's time already on its event: the
+// tasks touched, the assignees removed, those added and the events, one statement each.
+func (s *Store) writeChangesStepByStep(ctx context.Context, changes []*Change) error {
+	var (
+		when     strings.Builder
+		args     []any
+		ids      []model.TaskID
+		removed  []string
+		pairs    []any
+		added    []TaskAssignee
+		recorded []*model.Event
+	)
+	when.WriteString("CASE id")
+	for _, c := range changes {
+		when.WriteString(" WHEN ? THEN ?")
+		args = append(args, c.Task, c.Event.Timestamp)
+		ids = append(ids, c.Task)
+		for _, u := range c.Removed {
+			removed, pairs = append(removed, "(?, ?)"), append(pairs, c.Task, u)
+		}
+		for _, u := range c.Added {
+			added = append(added, TaskAssignee{TaskID: c.Task, UserID: u, AssignedAt: c.Event.Timestamp})
+		}
+		recorded = append(recorded, c.Event)
+	}
+	when.WriteString(" END")
+	if err := s.q(ctx).Model(&model.Task{}).Where("id IN ?", ids).Update("modified_at", gorm.Expr(when.String(), args...)).Error; err != nil {
 		return err
 	}
 	if len(removed) > 0 {
-		if err := s.q(ctx).Where("task_id = ? AND user_id IN ?", task, removed).Delete(&TaskAssignee{}).Error; err != nil {
+		err := s.q(ctx).Exec("DELETE FROM task_assignees WHERE (task_id, user_id) IN (VALUES "+strings.Join(removed, ", ")+")", pairs...).Error
+		if err != nil {
 			return err
 		}
 	}
 	if len(added) > 0 {
-		rows := make([]TaskAssignee, len(added))
-		for i, u := range added {
-			rows[i] = TaskAssignee{TaskID: task, UserID: u, AssignedAt: e.Timestamp}
-		}
-		if err := s.q(ctx).Clauses(onConflictDoNothing).Create(&rows).Error; err != nil {
+		if err := s.q(ctx).Clauses(onConflictDoNothing).Create(&added).Error; err != nil {
 			return err
 		}
 	}
-	return s.q(ctx).Create(e).Error
+	return s.q(ctx).Create(&recorded).Error
 }
 
-// textArray passes ids as one PostgreSQL text[] parameter (GORM would spread a slice into a list).
-// Ids hold only [0-9A-Za-z_], so the array literal needs no quoting.
-type textArray []model.UserID
+// texts passes strings as one PostgreSQL text[] parameter (GORM would spread a slice into a
+// list), each element quoted, a nil one NULL.
+type texts []*string
+
+func text(s string) *string { return &s }
 
 // Value writes the array literal.
-func (a textArray) Value() (driver.Value, error) {
-	ids := make([]string, len(a))
-	for i, id := range a {
-		ids[i] = string(id)
+func (a texts) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, s := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if s == nil {
+			b.WriteString("NULL")
+			continue
+		}
+		b.WriteByte('"')
+		b.WriteString(arrayEscaper.Replace(*s))
+		b.WriteByte('"')
 	}
-	return "{" + strings.Join(ids, ",") + "}", nil
+	b.WriteByte('}')
+	return b.String(), nil
 }
+
+// arrayEscaper escapes what a quoted element of an array literal cannot hold as it is.
+var arrayEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)

@@ -66,12 +66,11 @@ func TestJSONComesBackAsGiven(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// WriteChange writes its event in a statement of its own on PostgreSQL.
+		// WriteChanges writes its events through a text[] parameter on PostgreSQL.
 		change := &model.Event{ID: "evt_change", OrganizationID: "org_a", Name: model.EventAssigneesChanged,
-			Entity: "task", EntityID: "tsk_a", Data: jsonAsGiven[0]}
+			Entity: "task", EntityID: "tsk_a", Data: jsonAsGiven[1]} // quotes, escapes, a newline and a tab
 		if err := st.WithTx(t.Context(), func(tx *store.Store) error {
-			_, err := tx.WriteChange(t.Context(), "tsk_a", nil, nil, change)
-			return err
+			return tx.WriteChanges(t.Context(), []*store.Change{{Task: "tsk_a", Event: change}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -80,10 +79,10 @@ func TestJSONComesBackAsGiven(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(history.Items) != 1 {
-			t.Fatalf("tsk_a has %d events, want the one WriteChange wrote", len(history.Items))
+			t.Fatalf("tsk_a has %d events, want the one WriteChanges wrote", len(history.Items))
 		}
-		if got := history.Items[0].Data; string(got) != string(jsonAsGiven[0]) {
-			t.Errorf("data of the event WriteChange wrote = %#q, want %#q as given", got, jsonAsGiven[0])
+		if got := history.Items[0].Data; string(got) != string(jsonAsGiven[1]) {
+			t.Errorf("data of the event WriteChanges wrote = %#q, want %#q as given", got, jsonAsGiven[1])
 		}
 
 		for i, want := range jsonAsGiven {

@@ -328,13 +328,25 @@ func (s *Store) AfterCommit(f func()) {
 	*s.committed = append(*s.committed, f)
 }
 
-// Notify sends payload on channel to every session that listens, once the transaction commits
-// (PostgreSQL's pg_notify); SQLite has no sessions to notify, and does nothing.
-func (s *Store) Notify(ctx context.Context, channel, payload string) error {
-	if s.dialect != migrate.Postgres {
+// Notify sends the payloads on channel, in order, to every session that listens, once the
+// transaction commits (PostgreSQL's pg_notify), in one statement; SQLite has no sessions to
+// notify, and does nothing.
+func (s *Store) Notify(ctx context.Context, channel string, payloads ...string) error {
+	if s.dialect != migrate.Postgres || len(payloads) == 0 {
 		return nil
 	}
-	if err := s.q(ctx).Exec("SELECT pg_notify(?, ?)", channel, payload).Error; err != nil {
+	var err error
+	if len(payloads) == 1 {
+		err = s.q(ctx).Exec("SELECT pg_notify(?, ?)", channel, payloads[0]).Error
+	} else {
+		all := make(texts, len(payloads))
+		for i, p := range payloads {
+			all[i] = text(p)
+		}
+		// unnest gives the payloads in order; WITH ORDINALITY and ORDER BY keep it so.
+		err = s.q(ctx).Exec("SELECT pg_notify(?, p) FROM (SELECT p FROM unnest(?::text[]) WITH ORDINALITY AS u(p, i) ORDER BY i) AS o", channel, all).Error
+	}
+	if err != nil {
 		return fmt.Errorf("notify %s: %w", channel, err)
 	}
 	return nil

@@ -204,12 +204,15 @@ type LockedTask struct {
 	Project *model.Project
 }
 
-// LockTask loads a visible task with its phase and project, and locks the task until the
-// transaction ends (FOR UPDATE on PostgreSQL; on SQLite the transaction already holds the
-// database's write lock from BEGIN IMMEDIATE). Changes to one task are so serialised (DESIGN §3,
-// concurrency). Call it inside WithTx.
-func (s *Store) LockTask(ctx context.Context, sc Scope, id model.TaskID) (LockedTask, error) {
-	var row struct {
+// LockTasks loads the visible tasks among ids with their phases and projects, in id order, and
+// locks them until the transaction ends, in one statement: FOR UPDATE on PostgreSQL, which locks
+// the rows in the statement's order, so that two transactions locking overlapping sets of tasks
+// take their common tasks in the same order and never deadlock; on SQLite the transaction
+// already holds the database's write lock from BEGIN IMMEDIATE. Changes to one task are so
+// serialised (DESIGN §3, concurrency). A task missing from the result does not exist for the
+// scope. Call it inside WithTx.
+func (s *Store) LockTasks(ctx context.Context, sc Scope, ids []model.TaskID) ([]LockedTask, error) {
+	var rows []struct {
 		model.Task `gorm:"embedded"`
 		Phase      model.Phase   `gorm:"embedded;embeddedPrefix:ph_"`
 		Project    model.Project `gorm:"embedded;embeddedPrefix:pr_"`
@@ -219,14 +222,20 @@ func (s *Store) LockTask(ctx context.Context, sc Scope, id model.TaskID) (Locked
 		Select("tasks.*, "+lockedPhaseAndProject).
 		Joins("JOIN phases ON phases.id = tasks.phase_id").
 		Joins("JOIN projects ON projects.id = tasks.project_id").
-		Where("tasks.id = ?", id).Where(cond, args...)
+		Where("tasks.id IN ?", ids).Where(cond, args...).
+		Order("tasks.id")
 	if s.dialect == "postgres" {
 		q = q.Clauses(forUpdateOfTasks)
 	}
-	if err := q.Take(&row).Error; err != nil {
-		return LockedTask{}, fmt.Errorf("lock task %s: %w", id, translate(err))
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("lock tasks: %w", translate(err))
 	}
-	return LockedTask{Task: &row.Task, Phase: &row.Phase, Project: &row.Project}, nil
+	out := make([]LockedTask, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		out[i] = LockedTask{Task: &r.Task, Phase: &r.Phase, Project: &r.Project}
+	}
+	return out, nil
 }
 
 // lockedPhaseAndProject selects the columns of the locked task's phase and project under the

@@ -95,28 +95,45 @@ type CandidateFacts struct {
 	Agency        bool
 }
 
-// Candidates returns the facts of the users among ids that exist in the organization, in one
-// query whatever the number of ids. A user missing from the result does not exist there.
-func (s *Store) Candidates(ctx context.Context, org model.OrganizationID, project model.ProjectID, ids []model.UserID) (map[model.UserID]CandidateFacts, error) {
+// Candidates returns the facts of the users among ids that exist in the organization, as
+// candidates for the tasks of each of projects, in one query whatever the number of ids and
+// projects. A user missing from a project's facts does not exist there.
+func (s *Store) Candidates(ctx context.Context, org model.OrganizationID, projects []model.ProjectID, ids []model.UserID) (map[model.ProjectID]map[model.UserID]CandidateFacts, error) {
 	var rows []struct {
-		model.User             `gorm:"embedded"`
-		CandidateProjectMember bool
-		CandidateAgency        bool
+		model.User       `gorm:"embedded"`
+		CandidateAgency  bool
+		CandidateProject *model.ProjectID
 	}
 	err := s.q(ctx).Table("users").
-		Select(`users.*,
-			EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = ? AND pm.user_id = users.id) AS candidate_project_member,
-			companies.kind = ? AS candidate_agency`, project, model.CompanyKindAgency).
+		Select(`users.*, companies.kind = ? AS candidate_agency, pm.project_id AS candidate_project`, model.CompanyKindAgency).
 		Joins("JOIN companies ON companies.id = users.company_id").
+		Joins("LEFT JOIN project_members pm ON pm.user_id = users.id AND pm.project_id IN ?", projects).
 		Where("users.organization_id = ? AND users.id IN ?", org, ids).
 		Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("candidate facts: %w", err)
 	}
-	m := make(map[model.UserID]CandidateFacts, len(rows))
+	users := make(map[model.UserID]*model.User, len(rows))
+	agency := make(map[model.UserID]bool, len(rows))
+	member := map[model.ProjectID]map[model.UserID]bool{}
 	for i := range rows {
 		r := &rows[i]
-		m[r.ID] = CandidateFacts{User: &r.User, ProjectMember: r.CandidateProjectMember, Agency: r.CandidateAgency}
+		if users[r.ID] == nil {
+			users[r.ID], agency[r.ID] = &r.User, r.CandidateAgency
+		}
+		if r.CandidateProject != nil {
+			if member[*r.CandidateProject] == nil {
+				member[*r.CandidateProject] = map[model.UserID]bool{}
+			}
+			member[*r.CandidateProject][r.ID] = true
+		}
+	}
+	m := make(map[model.ProjectID]map[model.UserID]CandidateFacts, len(projects))
+	for _, p := range projects {
+		m[p] = make(map[model.UserID]CandidateFacts, len(users))
+		for id, u := range users {
+			m[p][id] = CandidateFacts{User: u, ProjectMember: member[p][id], Agency: agency[id]}
+		}
 	}
 	return m, nil
 }
