@@ -192,7 +192,13 @@ async function signIn(token) {
   $('who').textContent = `${data.viewer.name} · ${company.name} (${company.kind === 'AGENCY' ? 'agency' : 'client'})`;
   $('who').dataset.viewer = data.viewer.id;
   renderProjects();
-  state.live = live(endpoint, token, onLive);
+  // Only the connection of this sign-in may change the board: one closed by signing out says
+  // nothing more.
+  const conn = live(endpoint, token, (s, retried) => {
+    if (state.live === conn) onLive(s, retried);
+  });
+  state.live = conn;
+  setLive('connecting');
   const wanted = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
   const first = state.projects.find((p) => p.id === wanted) ?? state.projects[0];
   if (first) openProject(first.id);
@@ -215,7 +221,7 @@ function signOut() {
 // ---- live -----------------------------------------------------------------------------------------
 
 function setLive(s) {
-  const words = { off: 'Offline', connecting: 'Reconnecting…', live: 'Live', refused: 'Token refused' };
+  const words = { off: 'Offline', connecting: 'Connecting…', live: 'Live', refused: 'Token refused' };
   $('live').dataset.state = s;
   $('live').textContent = words[s];
 }
