@@ -27,6 +27,7 @@ const (
 	codeNotFound        = "NOT_FOUND"
 	codeBadUserInput    = guard.CodeBadUserInput
 	codeUnprocessable   = "UNPROCESSABLE"
+	codeConflict        = "CONFLICT"
 	codeUnavailable     = guard.CodeUnavailable
 	codeInternal        = "INTERNAL_SERVER_ERROR"
 )
@@ -50,6 +51,7 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 	var (
 		ve *rules.ViolationError
 		nf *rules.NotFoundError
+		ce *rules.ConflictError
 		in *model.InputError
 		le *LimitError
 	)
@@ -60,6 +62,8 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 			vs[i] = violation{UserID: v.UserID, Reason: v.Reason}
 		}
 		return codeUnprocessable, ve.Error(), map[string]any{"userIds": ve.UserIDs(), "violations": vs}, true
+	case errors.As(err, &ce):
+		return codeConflict, ce.Error(), map[string]any{"version": ce.Version}, true
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return codeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid token", nil, true
 	case errors.Is(err, rules.ErrForbidden):

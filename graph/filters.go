@@ -63,3 +63,11 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// ifVersionOf is the condition of a write given ifVersion, or none (DESIGN §10).
+func ifVersionOf(ifVersion *string) []rules.Condition {
+	if ifVersion == nil {
+		return nil
+	}
+	return []rules.Condition{rules.IfVersion(*ifVersion)}
+}

@@ -83,9 +83,9 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AssignUsers     func(childComplexity int, taskID string, userIds []string) int
-		SetTaskAssignee func(childComplexity int, taskID string, assignee *string) int
-		UnassignUser    func(childComplexity int, taskID string, userID string) int
+		AssignUsers     func(childComplexity int, taskID string, userIds []string, ifVersion *string) int
+		SetTaskAssignee func(childComplexity int, taskID string, assignee *string, ifVersion *string) int
+		UnassignUser    func(childComplexity int, taskID string, userID string, ifVersion *string) int
 	}
 
 	Organization struct {
@@ -168,6 +168,7 @@ type ComplexityRoot struct {
 		TriggerEvent    func(childComplexity int) int
 		TriggerEventID  func(childComplexity int) int
 		Type            func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	TaskAssigneesChange struct {
@@ -246,9 +247,9 @@ type EventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *Connection[model.Event]) (int, error)
 }
 type MutationResolver interface {
-	SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error)
-	AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error)
-	UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error)
+	SetTaskAssignee(ctx context.Context, taskID string, assignee *string, ifVersion *string) (*model.Task, error)
+	AssignUsers(ctx context.Context, taskID string, userIds []string, ifVersion *string) (*model.Task, error)
+	UnassignUser(ctx context.Context, taskID string, userID string, ifVersion *string) (*model.Task, error)
 }
 type PhaseResolver interface {
 	Project(ctx context.Context, objs []*model.Phase) ([]*model.Project, error)
@@ -450,7 +451,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AssignUsers(childComplexity, args["taskId"].(string), args["userIds"].([]string)), true
+		return e.ComplexityRoot.Mutation.AssignUsers(childComplexity, args["taskId"].(string), args["userIds"].([]string), args["ifVersion"].(*string)), true
 	case "Mutation.setTaskAssignee":
 		if e.ComplexityRoot.Mutation.SetTaskAssignee == nil {
 			break
@@ -461,7 +462,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetTaskAssignee(childComplexity, args["taskId"].(string), args["assignee"].(*string)), true
+		return e.ComplexityRoot.Mutation.SetTaskAssignee(childComplexity, args["taskId"].(string), args["assignee"].(*string), args["ifVersion"].(*string)), true
 	case "Mutation.unassignUser":
 		if e.ComplexityRoot.Mutation.UnassignUser == nil {
 			break
@@ -472,7 +473,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UnassignUser(childComplexity, args["taskId"].(string), args["userId"].(string)), true
+		return e.ComplexityRoot.Mutation.UnassignUser(childComplexity, args["taskId"].(string), args["userId"].(string), args["ifVersion"].(*string)), true
 
 	case "Organization.id":
 		if e.ComplexityRoot.Organization.ID == nil {
@@ -878,6 +879,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Type(childComplexity), true
+	case "Task.version":
+		if e.ComplexityRoot.Task.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Version(childComplexity), true
 
 	case "TaskAssigneesChange.actor":
 		if e.ComplexityRoot.TaskAssigneesChange.Actor == nil {
@@ -1372,6 +1379,13 @@ type Mutation {
     taskId: ID!
     "The user (` + "`" + `usr_…` + "`" + `) to make the only assignee; null or omitted clears the assignees."
     assignee: ID
+    """
+    The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
+    the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
+    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
+    malformed version is BAD_USER_INPUT.
+    """
+    ifVersion: String
   ): Task
   """
   Adds every listed user to the task's assignees and keeps those already assigned (the second seed
@@ -1390,6 +1404,13 @@ type Mutation {
     is BAD_USER_INPUT.
     """
     userIds: [ID!]!
+    """
+    The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
+    the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
+    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
+    malformed version is BAD_USER_INPUT.
+    """
+    ifVersion: String
   ): Task
   """
   Removes one user from the task's assignees (the second seed document's
@@ -1403,6 +1424,13 @@ type Mutation {
     taskId: ID!
     "The user to remove (` + "`" + `usr_…` + "`" + `); an id of another type is BAD_USER_INPUT."
     userId: ID!
+    """
+    The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
+    the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
+    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
+    malformed version is BAD_USER_INPUT.
+    """
+    ifVersion: String
   ): Task
 }
 
@@ -1740,6 +1768,12 @@ type Task implements Node {
   createdAt: Time!
   "When the task last changed; a change of its assignees bumps it, a call that changes nothing does not."
   modifiedAt: Time!
+  """
+  The task's opaque version: it changes exactly when ` + "`" + `modifiedAt` + "`" + ` does, and two states of a task never
+  share one. Pass it as ` + "`" + `ifVersion` + "`" + ` to write only if nobody changed the task since (REST: the
+  ` + "`" + `ETag` + "`" + `, sent back in ` + "`" + `If-Match` + "`" + `). Compare versions for equality only.
+  """
+  version: String!
 }
 
 "Where a task's data entry came from (the first seed document's ` + "`" + `source` + "`" + `, in upper case)."
@@ -2141,6 +2175,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_createdAt(ctx, field)
 	case "modifiedAt":
 		return ec.fieldContext_Task_modifiedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Task_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
 }
@@ -2402,6 +2438,14 @@ func (ec *executionContext) field_Mutation_assignUsers_args(ctx context.Context,
 		return nil, err
 	}
 	args["userIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifVersion"] = arg2
 	return args, nil
 }
 
@@ -2424,6 +2468,14 @@ func (ec *executionContext) field_Mutation_setTaskAssignee_args(ctx context.Cont
 		return nil, err
 	}
 	args["assignee"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifVersion"] = arg2
 	return args, nil
 }
 
@@ -2446,6 +2498,14 @@ func (ec *executionContext) field_Mutation_unassignUser_args(ctx context.Context
 		return nil, err
 	}
 	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifVersion"] = arg2
 	return args, nil
 }
 
@@ -3362,7 +3422,7 @@ func (ec *executionContext) _Mutation_setTaskAssignee(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetTaskAssignee(ctx, fc.Args["taskId"].(string), fc.Args["assignee"].(*string))
+			return ec.Resolvers.Mutation().SetTaskAssignee(ctx, fc.Args["taskId"].(string), fc.Args["assignee"].(*string), fc.Args["ifVersion"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
@@ -3406,7 +3466,7 @@ func (ec *executionContext) _Mutation_assignUsers(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AssignUsers(ctx, fc.Args["taskId"].(string), fc.Args["userIds"].([]string))
+			return ec.Resolvers.Mutation().AssignUsers(ctx, fc.Args["taskId"].(string), fc.Args["userIds"].([]string), fc.Args["ifVersion"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
@@ -3450,7 +3510,7 @@ func (ec *executionContext) _Mutation_unassignUser(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UnassignUser(ctx, fc.Args["taskId"].(string), fc.Args["userId"].(string))
+			return ec.Resolvers.Mutation().UnassignUser(ctx, fc.Args["taskId"].(string), fc.Args["userId"].(string), fc.Args["ifVersion"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
@@ -5438,6 +5498,29 @@ func (ec *executionContext) _Task_modifiedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Task_modifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, true, false, "String")
 }
 
 func (ec *executionContext) _TaskAssigneesChange_id(ctx context.Context, field graphql.CollectedField, obj *model.TaskAssigneesChange) (ret graphql.Marshaler) {
@@ -8681,6 +8764,11 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "modifiedAt":
 			out.Values[i] = ec._Task_modifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Task_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

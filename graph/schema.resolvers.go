@@ -28,7 +28,7 @@ func (r *eventConnectionResolver) TotalCount(ctx context.Context, obj *Connectio
 }
 
 // SetTaskAssignee is the resolver for the setTaskAssignee field.
-func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, assignee *string) (*model.Task, error) {
+func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, assignee *string, ifVersion *string) (*model.Task, error) {
 	task, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -37,11 +37,11 @@ func (r *mutationResolver) SetTaskAssignee(ctx context.Context, taskID string, a
 	if err != nil {
 		return nil, err
 	}
-	return reply(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), task, user))
+	return reply(ctx)(r.Rules.SetTaskAssignee(ctx, viewer(ctx), task, user, ifVersionOf(ifVersion)...))
 }
 
 // AssignUsers is the resolver for the assignUsers field.
-func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userIds []string) (*model.Task, error) {
+func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userIds []string, ifVersion *string) (*model.Task, error) {
 	task, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -50,11 +50,11 @@ func (r *mutationResolver) AssignUsers(ctx context.Context, taskID string, userI
 	if err != nil {
 		return nil, err
 	}
-	return reply(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), task, users))
+	return reply(ctx)(r.Rules.AssignUsers(ctx, viewer(ctx), task, users, ifVersionOf(ifVersion)...))
 }
 
 // UnassignUser is the resolver for the unassignUser field.
-func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, userID string) (*model.Task, error) {
+func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, userID string, ifVersion *string) (*model.Task, error) {
 	task, err := model.ParseTaskID(taskID)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (r *mutationResolver) UnassignUser(ctx context.Context, taskID string, user
 	if err != nil {
 		return nil, err
 	}
-	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), task, user))
+	return reply(ctx)(r.Rules.UnassignUser(ctx, viewer(ctx), task, user, ifVersionOf(ifVersion)...))
 }
 
 // Project is the batch resolver for the project field.

@@ -94,47 +94,89 @@ func unique(ids []model.UserID) []model.UserID {
 	return out
 }
 
+// Condition is what a write asks of its task before it changes anything (DESIGN §10); the zero
+// Condition asks nothing.
+type Condition struct {
+	// version, when ifVersion, is the task's version as the client saw it.
+	version   string
+	ifVersion bool
+}
+
+// IfVersion makes a write conditional: it changes nothing and fails with a *ConflictError unless
+// the task's version (model.Task.Version) is still version when the write holds the task's
+// lock. A malformed version is bad input.
+func IfVersion(version string) Condition { return Condition{version: version, ifVersion: true} }
+
+// condition merges the conditions a use case was given (at most one is expected) and checks their
+// form, which needs no data.
+func condition(ifs []Condition) (Condition, error) {
+	var c Condition
+	for _, i := range ifs {
+		if !i.ifVersion {
+			continue
+		}
+		if _, err := model.ParseVersion(i.version); err != nil {
+			return c, err
+		}
+		c = i
+	}
+	return c, nil
+}
+
+// check refuses a locked task that no longer is as the condition expects.
+func (c Condition) check(t *model.Task) error {
+	if c.ifVersion && c.version != t.Version() {
+		return &ConflictError{Task: t.ID, Version: t.Version()}
+	}
+	return nil
+}
+
 // SetTaskAssignee makes a task's assignees exactly the given user, or nobody when assignee is nil
 // (the first seed document).
-func (s *Service) SetTaskAssignee(ctx context.Context, v *model.Viewer, task model.TaskID, assignee *model.UserID) (*Changed, error) {
+func (s *Service) SetTaskAssignee(ctx context.Context, v *model.Viewer, task model.TaskID, assignee *model.UserID, ifs ...Condition) (*Changed, error) {
 	var next []model.UserID
 	if assignee != nil {
 		next = []model.UserID{*assignee}
 	}
-	return s.change(ctx, v, task, next, func([]model.UserID) []model.UserID { return next })
+	return s.change(ctx, v, task, ifs, next, func([]model.UserID) []model.UserID { return next })
 }
 
 // AssignUsers adds every listed user to a task's assignees and keeps those already assigned (the
 // second seed document's POST). Repeats and users already assigned change nothing; the list holds
 // 1 to MaxUserIDs ids, repeats counted.
-func (s *Service) AssignUsers(ctx context.Context, v *model.Viewer, task model.TaskID, users []model.UserID) (*Changed, error) {
+func (s *Service) AssignUsers(ctx context.Context, v *model.Viewer, task model.TaskID, users []model.UserID, ifs ...Condition) (*Changed, error) {
 	if len(users) < 1 || len(users) > MaxUserIDs {
 		return nil, badInput("userIds must hold 1 to %d ids, got %d", MaxUserIDs, len(users))
 	}
 	candidates := unique(users)
-	return s.change(ctx, v, task, candidates, func(old []model.UserID) []model.UserID {
+	return s.change(ctx, v, task, ifs, candidates, func(old []model.UserID) []model.UserID {
 		return unique(append(slices.Clone(old), candidates...))
 	})
 }
 
 // UnassignUser removes one user from a task's assignees (the second seed document's DELETE). A user
 // that exists but is not assigned changes nothing; an unknown user is not found.
-func (s *Service) UnassignUser(ctx context.Context, v *model.Viewer, task model.TaskID, user model.UserID) (*Changed, error) {
-	return s.change(ctx, v, task, nil, func(old []model.UserID) []model.UserID {
+func (s *Service) UnassignUser(ctx context.Context, v *model.Viewer, task model.TaskID, user model.UserID, ifs ...Condition) (*Changed, error) {
+	return s.change(ctx, v, task, ifs, nil, func(old []model.UserID) []model.UserID {
 		return slices.DeleteFunc(slices.Clone(old), func(id model.UserID) bool { return id == user })
 	}, user)
 }
 
 // change is the one transaction behind the three mutations: lock the visible task (else not
-// found, before any user is looked at), check the candidates against rules 1–3 and the limit, and
+// found, before any user is looked at), check the condition under the lock (so that of two
+// writes made from one version, the second always loses), check the candidates against rules 1–3 and the limit, and
 // only then write the net difference, bump modifiedAt and record the event. A change that changes
 // nothing writes nothing. mustExist lists users that must exist in the organization (else not
 // found) without being candidates.
-func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.TaskID, candidates []model.UserID,
+func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.TaskID, ifs []Condition, candidates []model.UserID,
 	nextOf func(old []model.UserID) []model.UserID, mustExist ...model.UserID) (*Changed, error) {
 	ctx, span := tracer.Start(ctx, "rules.change", trace.WithAttributes(attribute.String("taskql.task_id", string(taskID))))
 	defer span.End()
 	sc, err := scope(v)
+	if err != nil {
+		return nil, err
+	}
+	cond, err := condition(ifs)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +186,9 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, taskID model.Task
 		t, err := tx.LockTask(ctx, sc, taskID)
 		if err != nil {
 			return notFoundAs(err, notFound("task", string(taskID)))
+		}
+		if err := cond.check(t.Task); err != nil {
+			return err
 		}
 		facts, err := tx.Candidates(ctx, t.OrganizationID, t.ProjectID, append(slices.Clone(candidates), mustExist...))
 		if err != nil {
@@ -231,7 +276,7 @@ func (s *Service) write(ctx context.Context, tx *store.Store, v *model.Viewer, t
 		EntityID:       string(t.ID),
 		Data:           data,
 	}
-	if t.ModifiedAt, err = tx.WriteChange(ctx, t.ID, added, removed, e); err != nil {
+	if t.ModifiedAt, err = tx.WriteChange(ctx, t.ID, t.ModifiedAt, added, removed, e); err != nil {
 		return nil, err
 	}
 	// Once committed, before the answer: the viewer's next reads see the change (writers.go).

@@ -47,6 +47,17 @@ func notFoundAs(err, as error) error {
 	return err
 }
 
+// ConflictError refuses a conditional write (DESIGN §10): the task has changed since the version
+// the client saw, and nothing changed. Version is the task's current one (CONFLICT).
+type ConflictError struct {
+	Task    model.TaskID
+	Version string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("task %s has changed since the version given: its version is now %s", e.Task, e.Version)
+}
+
 // Reason says why a user cannot be assigned to a task (DESIGN §3).
 type Reason string
 

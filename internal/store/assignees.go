@@ -44,19 +44,22 @@ func (s *Store) AssigneesOf(ctx context.Context, sc Scope, tasks []model.TaskID)
 }
 
 // WriteChange applies a net change of a task's assignees under the task's lock and records its
-// event, all at one time, which it returns and sets as the event's timestamp. Under the lock that
-// time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it is the
-// database's clock_timestamp() (one clock for every server process; now() would be the
-// transaction's start), and the whole write is one statement; SQLite serialises writers and takes
-// this machine's clock. An added user already assigned is left as it was (ON CONFLICT DO NOTHING
-// on the unique key), so a retried write is harmless.
-func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, removed []model.UserID, e *model.Event) (time.Time, error) {
+// event, all at one time, which it returns and sets as the event's timestamp and the task's
+// modifiedAt. Under the lock that time orders the changes to one task as they took effect (DESIGN
+// §1): on PostgreSQL it is the database's clock_timestamp() (one clock for every server process;
+// now() would be the transaction's start), and the whole write is one statement; SQLite serialises
+// writers and takes this machine's clock. Either way it is at least a microsecond after last, the
+// task's modifiedAt as locked, so that every change gives the task a new version (model.VersionOf)
+// even when a clock steps back. An added user already assigned is left as it was (ON CONFLICT DO
+// NOTHING on the unique key), so a retried write is harmless.
+func (s *Store) WriteChange(ctx context.Context, task model.TaskID, last time.Time, added, removed []model.UserID, e *model.Event) (time.Time, error) {
 	var at time.Time
 	var err error
 	switch s.dialect {
 	case migrate.Postgres:
 		err = s.q(ctx).Raw(`WITH touched AS (
-				UPDATE tasks SET modified_at = clock_timestamp() WHERE id = ? RETURNING modified_at
+				UPDATE tasks SET modified_at = GREATEST(clock_timestamp(), modified_at + interval '1 microsecond')
+				WHERE id = ? RETURNING modified_at
 			), removed AS (
 				DELETE FROM task_assignees WHERE task_id = ? AND user_id = ANY (?::text[])
 			), added AS (
@@ -72,7 +75,7 @@ func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, remov
 			e.ID, e.OrganizationID, e.Name, e.ActorID, e.Entity, e.EntityID, e.Message, e.Data,
 		).Row().Scan(&at)
 	default:
-		at = now()
+		at = after(now(), last)
 		e.Timestamp = at
 		err = s.writeChangeStepByStep(ctx, task, added, removed, e)
 	}
@@ -82,6 +85,14 @@ func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, remov
 	at = at.UTC()
 	e.Timestamp = at
 	return at, nil
+}
+
+// after is now, or a microsecond after last when now is not later.
+func after(now, last time.Time) time.Time {
+	if next := last.Truncate(time.Microsecond).Add(time.Microsecond); now.Before(next) {
+		return next
+	}
+	return now
 }
 
 func (s *Store) writeChangeStepByStep(ctx context.Context, task model.TaskID, added, removed []model.UserID, e *model.Event) error {

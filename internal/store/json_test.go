@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/internal/testdb"
@@ -70,7 +71,7 @@ func TestJSONComesBackAsGiven(t *testing.T) {
 		change := &model.Event{ID: "evt_change", OrganizationID: "org_a", Name: model.EventAssigneesChanged,
 			Entity: "task", EntityID: "tsk_a", Data: jsonAsGiven[0]}
 		if err := st.WithTx(t.Context(), func(tx *store.Store) error {
-			_, err := tx.WriteChange(t.Context(), "tsk_a", nil, nil, change)
+			_, err := tx.WriteChange(t.Context(), "tsk_a", time.Time{}, nil, nil, change)
 			return err
 		}); err != nil {
 			t.Fatal(err)
