@@ -194,8 +194,9 @@ async function signIn(token) {
   renderProjects();
   // Only the connection of this sign-in may change the board: one closed by signing out says
   // nothing more.
-  const conn = live(endpoint, token, (s, retried) => {
-    if (state.live === conn) onLive(s, retried);
+  let conn = null;
+  conn = live(endpoint, token, (s, retried) => {
+    if (conn && state.live === conn) onLive(s, retried);
   });
   state.live = conn;
   setLive('connecting');
