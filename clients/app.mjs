@@ -323,6 +323,8 @@ async function main() {
   check(res?.status() === 200, `GET /app: HTTP ${res?.status()}`);
   const csp = res.headers()['content-security-policy'] ?? '';
   check(/default-src 'self'/.test(csp) && /script-src 'self'(;|$)/.test(csp), `GET /app: Content-Security-Policy ${JSON.stringify(csp)}`);
+  await a.locator('button.demo-token').first().waitFor();
+  const violationsSignIn = await axe(a, 'the sign-in page', axeSource);
   const offered = await a.locator('button.demo-token').evaluateAll((bs) => bs.map((x) => x.dataset.token));
   check(offered.includes('demo-ada-token') && offered.includes('demo-bea-token'), `the sign-in offers the demo tokens ${offered}`);
   await a.locator('button.demo-token[data-token="demo-ada-token"]').click();
@@ -359,10 +361,11 @@ async function main() {
   await until('Escape closes the picker and gives focus back to "Assign…"', () =>
     card(a, TASK).locator('button.assign').evaluate((e) => e === document.activeElement));
   const violationsB = await axe(b, "Bea's board on a phone", axeSource);
-  step(`axe-core ${JSON.parse(fs.readFileSync(require.resolve('axe-core/package.json'))).version}: no serious or critical violation (others: A ${violationsA.map((v) => `${v.impact} ${v.id}`).join(', ') || 'none'}; B ${violationsB.map((v) => `${v.impact} ${v.id}`).join(', ') || 'none'})`);
+  step(`axe-core ${JSON.parse(fs.readFileSync(require.resolve('axe-core/package.json'))).version}: no serious or critical violation (others: sign-in ${violationsSignIn.map((v) => `${v.impact} ${v.id}`).join(', ') || 'none'}; A ${violationsA.map((v) => `${v.impact} ${v.id}`).join(', ') || 'none'}; B ${violationsB.map((v) => `${v.impact} ${v.id}`).join(', ') || 'none'})`);
 
   // 4. Ada assigns Grace by keyboard; Bea sees it live.
   const candidates = await pick(a, TASK, 'gr', 'usr_grace');
+  check(candidates.map((c) => c.id).join() === 'usr_grace', `the picker's search "gr" found ${JSON.stringify(candidates)}, want Grace alone`);
   const loads = candidates.filter((c) => !c.disabled).map((c) => (c.load === '' ? NaN : Number(c.load)));
   check(loads.every((l, i) => Number.isFinite(l) && (i === 0 || loads[i - 1] <= l)), `the picker's candidates ${JSON.stringify(candidates)} are not least loaded first`);
   await waitAssignees(a, TASK, ['usr_grace'], "Ada's card shows Grace");
