@@ -46,11 +46,6 @@ func TestTheBoardWorksInABrowser(t *testing.T) {
 	}
 	b := startTaskql(t, bin, url, "--max-assignees", "3")
 	baseB := b.waitForURL(t)
-	for _, p := range []*taskqlProcess{a, b} {
-		if p.printed("taskql: board at "+baseA+"/app") == "" && p.printed("taskql: board at "+baseB+"/app") == "" {
-			t.Errorf("serve (pid %d) did not print where the board is; it printed:\n%s", p.cmd.Process.Pid, strings.Join(p.lines(), "\n"))
-		}
-	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), appTimeout)
 	defer cancel()
@@ -78,6 +73,12 @@ func TestTheBoardWorksInABrowser(t *testing.T) {
 	}
 	if median == "" {
 		t.Errorf("the script printed no median latency")
+	}
+	// Printed after the URL the test waited for: read by now.
+	for p, base := range map[*taskqlProcess]string{a: baseA, b: baseB} {
+		if p.printed("taskql: board at "+base+"/app") == "" {
+			t.Errorf("serve (pid %d) did not print where the board is; it printed:\n%s", p.cmd.Process.Pid, strings.Join(p.lines(), "\n"))
+		}
 	}
 	a.stop(t)
 	b.stop(t)

@@ -239,10 +239,11 @@ async function pick(page, task, search, userId) {
   const input = card(page, task).locator('input[role="combobox"]');
   await until('the picker has focus', () => input.evaluate((e) => e === document.activeElement));
   await page.keyboard.type(search, { delay: 20 });
-  const option = card(page, task).locator(`[role="option"][data-user-id="${userId}"]`);
-  await option.waitFor({ timeout: STEP_TIMEOUT_MS });
   await until(`the picker's list holds the users matching ${JSON.stringify(search)}`, async () =>
-    (await input.getAttribute('aria-expanded')) === 'true' && !(await card(page, task).locator('.picker[aria-busy]').count()));
+    (await input.getAttribute('aria-expanded')) === 'true' && (await input.inputValue()) === search &&
+    (await card(page, task).locator('[role="listbox"]').getAttribute('data-search')) === search &&
+    !(await card(page, task).locator('.picker[aria-busy]').count()));
+  await card(page, task).locator(`[role="option"][data-user-id="${userId}"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
   const candidates = await card(page, task).locator('[role="option"]').evaluateAll((lis) => lis.map((li) => ({
     id: li.dataset.userId, load: li.querySelector('.option-load').dataset.load, disabled: li.getAttribute('aria-disabled') === 'true',
   })));

@@ -89,9 +89,11 @@ export function createPicker({ taskLabel, search, pick, close }) {
     const ask = ++asked;
     root.setAttribute('aria-busy', 'true');
     try {
-      const found = await search(input.value.trim());
+      const text = input.value.trim();
+      const found = await search(text);
       if (ask !== asked) return;
       candidates = found;
+      list.dataset.search = text; // what the list shows the results of
       render();
     } catch (err) {
       if (ask !== asked) return;
