@@ -18,7 +18,9 @@ func complexity() ComplexityRoot {
 	c.Query.Projects = func(child int, first *int, _ *string) int { return page(child, first) }
 	c.Project.Members = func(child int, first *int, _ *string) int { return page(child, first) }
 	c.Project.Tasks = func(child int, _ *model.TaskFilter, first *int, _ *string) int { return page(child, first) }
-	c.Task.AssignableUsers = func(child int, _ *string, first *int, _ *string) int { return page(child, first) }
+	c.Task.AssignableUsers = func(child int, _ *string, first *int, _ *string, _ *model.AssignableUserOrder) int {
+		return page(child, first)
+	}
 	c.Task.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	return c
 }

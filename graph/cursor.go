@@ -108,7 +108,12 @@ type (
 // paginate runs one page of a list of the rules as a connection: first and after translated
 // (after must be a cursor of this kind of list), the page read, each item given its cursor.
 func paginate[T any](first *int, after *string, read func(rules.PageArgs) (*rules.Page[T], error)) (*Connection[T], error) {
-	kind := cursorKind[T]()
+	return paginateAs(cursorKind[T](), first, after, read)
+}
+
+// paginateAs is paginate for a list of its own kind: the same items in another order, whose
+// cursors no list of another order takes.
+func paginateAs[T any](kind string, first *int, after *string, read func(rules.PageArgs) (*rules.Page[T], error)) (*Connection[T], error) {
 	pos, err := decodeCursor(kind, after)
 	if err != nil {
 		return nil, err

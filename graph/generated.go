@@ -147,7 +147,7 @@ type ComplexityRoot struct {
 
 	Task struct {
 		ActionTaken     func(childComplexity int) int
-		AssignableUsers func(childComplexity int, search *string, first *int, after *string) int
+		AssignableUsers func(childComplexity int, search *string, first *int, after *string, orderBy *model.AssignableUserOrder) int
 		Assignee        func(childComplexity int) int
 		AssigneeID      func(childComplexity int) int
 		Assignees       func(childComplexity int) int
@@ -217,6 +217,7 @@ type ComplexityRoot struct {
 		ModifiedAt           func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		OnboardingRequired   func(childComplexity int) int
+		OpenAssignedCount    func(childComplexity int) int
 		Organization         func(childComplexity int) int
 	}
 
@@ -288,7 +289,7 @@ type TaskResolver interface {
 	Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error)
 	AssigneeID(ctx context.Context, objs []*model.Task) ([]*string, error)
 
-	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*Connection[model.User], error)
+	AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string, orderBy *model.AssignableUserOrder) (*Connection[model.User], error)
 	Events(ctx context.Context, obj *model.Task, first *int, after *string) (*Connection[model.Event], error)
 }
 type TaskConnectionResolver interface {
@@ -299,6 +300,8 @@ type UserResolver interface {
 	Company(ctx context.Context, objs []*model.User) ([]*model.Company, error)
 
 	InvitedBy(ctx context.Context, objs []*model.User) ([]*model.User, error)
+
+	OpenAssignedCount(ctx context.Context, objs []*model.User) ([]int, error)
 }
 type UserConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *Connection[model.User]) (int, error)
@@ -753,7 +756,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Task.AssignableUsers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Task.AssignableUsers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string), args["orderBy"].(*model.AssignableUserOrder)), true
 	case "Task.assignee":
 		if e.ComplexityRoot.Task.Assignee == nil {
 			break
@@ -1088,6 +1091,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.OnboardingRequired(childComplexity), true
+	case "User.openAssignedCount":
+		if e.ComplexityRoot.User.OpenAssignedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.OpenAssignedCount(childComplexity), true
 	case "User.organization":
 		if e.ComplexityRoot.User.Organization == nil {
 			break
@@ -1570,6 +1579,20 @@ type User implements Node {
   createdAt: Time!
   "When the user last changed."
   modifiedAt: Time!
+  """
+  How many tasks are assigned to this user whose status is OPEN, PROCESSING or ASSIGNED_TO_AGENT,
+  counted over the tasks the viewer can see: the user's load, for an assignee picker
+  (` + "`" + `Task.assignableUsers(orderBy: LOAD)` + "`" + ` lists the least loaded first).
+  """
+  openAssignedCount: Int!
+}
+
+"How ` + "`" + `Task.assignableUsers` + "`" + ` orders the users."
+enum AssignableUserOrder {
+  "By name (` + "`" + `firstName` + "`" + `, a space, ` + "`" + `lastName` + "`" + `, compared byte by byte), then by id."
+  NAME
+  "Least loaded first: by ` + "`" + `openAssignedCount` + "`" + `, then by name, then by id."
+  LOAD
 }
 
 """
@@ -1736,9 +1759,10 @@ type Task implements Node {
   "Every assignee, in the order they were assigned, then by user id; empty when there are none."
   assignees: [User!]!
   """
-  The users that may be assigned to this task, ordered by id: the members of its project and, on an
-  internal phase, only those of the agency company (what an assignee picker needs). Users already
-  assigned are included.
+  The users that may be assigned to this task: the members of its project and, on an internal phase,
+  only those of the agency company (what an assignee picker needs), ordered by id unless ` + "`" + `orderBy` + "`" + `
+  says otherwise. Users already assigned are included. Each user's ` + "`" + `openAssignedCount` + "`" + ` is read in the
+  same statement as the page.
   """
   assignableUsers(
     """
@@ -1749,10 +1773,15 @@ type Task implements Node {
     "How many users to return: 1–100, default 50; outside that range is BAD_USER_INPUT (never clamped)."
     first: Int = 50
     """
-    Returns the users after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a user list). A
-    malformed cursor, or one from a list of another kind, is BAD_USER_INPUT.
+    Returns the users after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + ` of a user list in
+    the same order). A malformed cursor, or one from a list of another kind or order, is BAD_USER_INPUT.
     """
     after: String
+    """
+    NAME: by name, then by id. LOAD: least loaded first (by ` + "`" + `openAssignedCount` + "`" + `), then by name, then by
+    id; a load is counted anew for each page. Null or omitted: by id.
+    """
+    orderBy: AssignableUserOrder
   ): UserConnection!
   "The events of this task (those whose ` + "`" + `entityId` + "`" + ` is the task), oldest first: its assignment history."
   events(
@@ -2275,6 +2304,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "modifiedAt":
 		return ec.fieldContext_User_modifiedAt(ctx, field)
+	case "openAssignedCount":
+		return ec.fieldContext_User_openAssignedCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -2776,6 +2807,14 @@ func (ec *executionContext) field_Task_assignableUsers_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.AssignableUserOrder, error) {
+			return ec.unmarshalOAssignableUserOrder2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐAssignableUserOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -5376,7 +5415,7 @@ func (ec *executionContext) _Task_assignableUsers(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Task().AssignableUsers(ctx, obj, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Task().AssignableUsers(ctx, obj, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*model.AssignableUserOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Connection[model.User]) graphql.Marshaler {
@@ -6480,6 +6519,52 @@ func (ec *executionContext) _User_modifiedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_User_modifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _User_openAssignedCount(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_openAssignedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_User_openAssignedCount(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_openAssignedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
+}
+func (ec *executionContext) resolveBatch_User_openAssignedCount(ctx context.Context, field graphql.CollectedField, obj *model.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	if batch, ok := graphql.BatchParentsFor[*model.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.OpenAssignedCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.openAssignedCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.OpenAssignedCount(ctx, []*model.User{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"User.openAssignedCount",
+	)
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[model.User]) (ret graphql.Marshaler) {
@@ -9086,6 +9171,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "openAssignedCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_openAssignedCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10248,6 +10339,22 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalOAssignableUserOrder2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐAssignableUserOrder(ctx context.Context, v any) (*model.AssignableUserOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AssignableUserOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssignableUserOrder2ᚖgithubᚗcomᚋtaskqlᚋtaskqlᚋmodelᚐAssignableUserOrder(ctx context.Context, sel ast.SelectionSet, v *model.AssignableUserOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

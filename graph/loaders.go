@@ -24,6 +24,9 @@ type loaders struct {
 	events        *dataloadgen.Loader[model.EventID, *model.Event]
 	taskData      *dataloadgen.Loader[model.TaskID, []*model.TaskData]
 	phasesOf      *dataloadgen.Loader[model.ProjectID, []*model.Phase]
+	// openAssigned is each user's open assigned count, primed by the page of a task's assignable
+	// users, which reads it in its own statement.
+	openAssigned *dataloadgen.Loader[model.UserID, int]
 }
 
 // loaderWait is how long a loader gathers keys before it reads them (BenchmarkLoaderWait measures
@@ -50,6 +53,7 @@ func newLoaders(r *rules.Service, opts ...dataloadgen.Option) *loaders {
 		events:        dataloadgen.NewMappedLoader(batch("EventsByID", r.EventsByID), w...),
 		taskData:      dataloadgen.NewMappedLoader(batch("TaskDataOf", r.TaskDataOf), w...),
 		phasesOf:      dataloadgen.NewMappedLoader(batch("PhasesOfProjects", r.PhasesOfProjects), w...),
+		openAssigned:  dataloadgen.NewMappedLoader(batch("OpenAssignedCounts", r.OpenAssignedCounts), w...),
 	}
 }
 
@@ -108,6 +112,44 @@ func lists[P any, K comparable, V any](ctx context.Context, l *dataloadgen.Loade
 		}
 	}
 	return out, nil
+}
+
+// counts loads the count each parent has.
+func counts[P any, K comparable](ctx context.Context, l *dataloadgen.Loader[K, int], parents []*P, key func(*P) K) ([]int, error) {
+	out, errs := each(ctx, l, parents, func(p *P) (K, bool) { return key(p), true })
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// loads turns a page of assignable users into the page, and has the loaders learn each user's
+// open assigned count as the page's statement read it: selecting openAssignedCount costs no
+// statement more.
+func loads(ctx context.Context) func(*rules.Assignable, error) (*rules.Page[model.User], error) {
+	return func(a *rules.Assignable, err error) (*rules.Page[model.User], error) {
+		if err != nil {
+			return nil, err
+		}
+		l := loadersFrom(ctx)
+		for id, n := range a.OpenAssigned {
+			l.openAssigned.Prime(id, n)
+		}
+		return a.Page, nil
+	}
+}
+
+// userOrder translates the order of a task's assignable users, and names the kind of its cursors.
+func userOrder(o *model.AssignableUserOrder) (rules.UserOrder, string) {
+	switch {
+	case o == nil:
+		return rules.ByID, cursorKind[model.User]()
+	case *o == model.AssignableUserOrderLoad:
+		return rules.ByLoad, "user.load"
+	}
+	return rules.ByName, "user.name"
 }
 
 // required and optional adapt a parent's key for objects.

@@ -248,9 +248,10 @@ func (r *taskResolver) AssigneeID(ctx context.Context, objs []*model.Task) ([]*s
 }
 
 // AssignableUsers is the resolver for the assignableUsers field.
-func (r *taskResolver) AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string) (*Connection[model.User], error) {
-	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.User], error) {
-		return r.Rules.AssignableUsers(ctx, viewer(ctx), obj.ID, deref(search), a)
+func (r *taskResolver) AssignableUsers(ctx context.Context, obj *model.Task, search *string, first *int, after *string, orderBy *model.AssignableUserOrder) (*Connection[model.User], error) {
+	order, kind := userOrder(orderBy)
+	return paginateAs(kind, first, after, func(a rules.PageArgs) (*rules.Page[model.User], error) {
+		return loads(ctx)(r.Rules.AssignableUsers(ctx, viewer(ctx), obj.ID, deref(search), order, a))
 	})
 }
 
@@ -279,6 +280,11 @@ func (r *userResolver) Company(ctx context.Context, objs []*model.User) ([]*mode
 // InvitedBy is the batch resolver for the invitedBy field.
 func (r *userResolver) InvitedBy(ctx context.Context, objs []*model.User) ([]*model.User, error) {
 	return objects(ctx, loadersFrom(ctx).users, objs, optional(func(u *model.User) *model.UserID { return u.InvitedByID }))
+}
+
+// OpenAssignedCount is the batch resolver for the openAssignedCount field.
+func (r *userResolver) OpenAssignedCount(ctx context.Context, objs []*model.User) ([]int, error) {
+	return counts(ctx, loadersFrom(ctx).openAssigned, objs, func(u *model.User) model.UserID { return u.ID })
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -154,3 +154,62 @@ func TestStatementCountOfAssignUsersIsConstant(t *testing.T) {
 		t.Logf("assignUsers runs %d statements", many)
 	})
 }
+
+// DESIGN §10, the load-aware picker: a page of a task's assignable users, least loaded first and
+// each with its openAssignedCount, is one statement whatever its size, the counts included
+// (selecting openAssignedCount costs nothing more); elsewhere the counts of a list of users are
+// one statement for the list.
+func TestStatementCountOfAssignableUsersByLoadIsConstant(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		post := countingServer(t, st)
+		const picker = `query($n: Int!, $after: String) { task(id: "tsk_s000") {
+			assignableUsers(first: $n, after: $after, orderBy: LOAD) { nodes { id openAssignedCount } pageInfo { endCursor } } } }`
+		const plain = `query($n: Int!) { task(id: "tsk_s000") { assignableUsers(first: $n, orderBy: LOAD) { nodes { id } } } }`
+		type page struct {
+			Nodes []struct {
+				ID                string
+				OpenAssignedCount int
+			}
+			PageInfo struct{ EndCursor string }
+		}
+		read := func(out map[string]any) page {
+			var p page
+			b, _ := json.Marshal(out["data"].(map[string]any)["task"].(map[string]any)["assignableUsers"])
+			if err := json.Unmarshal(b, &p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		five, _ := post(picker, map[string]any{"n": 5})
+		hundred, out := post(picker, map[string]any{"n": 100})
+		first := read(out)
+		rest, out := post(picker, map[string]any{"n": 100, "after": first.PageInfo.EndCursor})
+		last := read(out)
+		without, _ := post(plain, map[string]any{"n": 100})
+		// 120 members; usr_s000 and usr_s002 hold the 120 open tasks, the others none.
+		if len(first.Nodes) != 100 || len(last.Nodes) != 20 {
+			t.Fatalf("pages of %d and %d users, want 100 and 20", len(first.Nodes), len(last.Nodes))
+		}
+		for i, n := range append(first.Nodes, last.Nodes...) {
+			want := 0
+			if i >= 118 {
+				want = 120
+			}
+			if n.OpenAssignedCount != want {
+				t.Errorf("user %d (%s) of the load order counts %d, want %d", i, n.ID, n.OpenAssignedCount, want)
+			}
+		}
+		if five != hundred || hundred != rest || hundred != without {
+			t.Errorf("statements: first 5 ran %d, first 100 %d, the next page %d, without the counts %d; want the same", five, hundred, rest, without)
+		}
+		t.Logf("a task's assignable users by load, with their counts, run %d statements (the token, the task, its placement, the page)", hundred)
+
+		const users = `query($n: Int!) { users(first: $n) { nodes { id openAssignedCount } } }`
+		few, _ := post(users, map[string]any{"n": 5})
+		many, _ := post(users, map[string]any{"n": 100})
+		if few != many {
+			t.Errorf("statements: users with their counts ran %d for 5, %d for 100; want the same", few, many)
+		}
+		t.Logf("a page of users with their counts runs %d statements", many)
+	})
+}

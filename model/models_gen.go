@@ -61,6 +61,64 @@ type UserFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+// How `Task.assignableUsers` orders the users.
+type AssignableUserOrder string
+
+const (
+	// By name (`firstName`, a space, `lastName`, compared byte by byte), then by id.
+	AssignableUserOrderName AssignableUserOrder = "NAME"
+	// Least loaded first: by `openAssignedCount`, then by name, then by id.
+	AssignableUserOrderLoad AssignableUserOrder = "LOAD"
+)
+
+var AllAssignableUserOrder = []AssignableUserOrder{
+	AssignableUserOrderName,
+	AssignableUserOrderLoad,
+}
+
+func (e AssignableUserOrder) IsValid() bool {
+	switch e {
+	case AssignableUserOrderName, AssignableUserOrderLoad:
+		return true
+	}
+	return false
+}
+
+func (e AssignableUserOrder) String() string {
+	return string(e)
+}
+
+func (e *AssignableUserOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssignableUserOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssignableUserOrder", str)
+	}
+	return nil
+}
+
+func (e AssignableUserOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssignableUserOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssignableUserOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // The kind of a company. Each organization has one agency company and any number of client companies.
 type CompanyKind string
 

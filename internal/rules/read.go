@@ -154,9 +154,28 @@ func (s *Service) ProjectMembers(ctx context.Context, v *model.Viewer, project m
 	return s.users(ctx, v, store.UserFilter{ProjectID: &project}, a)
 }
 
+// UserOrder is the order of a task's assignable users: ByID, ByName or ByLoad (DESIGN §10).
+type UserOrder = store.UserOrder
+
+// The orders of a task's assignable users.
+const (
+	ByID   = store.ByID
+	ByName = store.ByName
+	ByLoad = store.ByLoad
+)
+
+// Assignable is a page of a task's assignable users with each one's open assigned count: the
+// tasks assigned to it whose status is OPEN, PROCESSING or ASSIGNED_TO_AGENT, among those the
+// viewer sees (DESIGN §10), read in the page's statement.
+type Assignable struct {
+	*Page[model.User]
+	OpenAssigned map[model.UserID]int
+}
+
 // AssignableUsers lists the users rules 1–3 allow for a visible task: members of its project and,
-// on an internal phase, only the agency company's (what an assignee picker needs).
-func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task model.TaskID, search string, a PageArgs) (*Page[model.User], error) {
+// on an internal phase, only the agency company's (what an assignee picker needs), in an order,
+// least loaded first with ByLoad.
+func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task model.TaskID, search string, order UserOrder, a PageArgs) (*Assignable, error) {
 	sc, err := s.scope(v)
 	if err != nil {
 		return nil, err
@@ -165,14 +184,34 @@ func (s *Service) AssignableUsers(ctx context.Context, v *model.Viewer, task mod
 	if err != nil {
 		return nil, err
 	}
-	if _, err := storePage(a); err != nil {
+	p, err := storePage(a)
+	if err != nil {
 		return nil, err
 	}
 	at, err := s.store.PlacementOf(ctx, sc, task)
 	if err != nil {
 		return nil, notFoundAs(err, notFound("task", string(task)))
 	}
-	return s.users(ctx, v, store.UserFilter{MembersOf: &at.ProjectID, AgencyOnly: at.Internal, Search: text}, a)
+	f := store.UserFilter{MembersOf: &at.ProjectID, AgencyOnly: at.Internal, Search: text}
+	l, err := s.store.AssignableUsers(ctx, sc, f, order, p)
+	if err != nil {
+		return nil, err
+	}
+	out := &Assignable{OpenAssigned: make(map[model.UserID]int, len(l.Items))}
+	users := store.List[model.User]{Items: make([]*model.User, len(l.Items)), HasNext: l.HasNext}
+	for i, u := range l.Items {
+		users.Items[i] = &u.User
+		out.OpenAssigned[u.ID] = u.OpenAssigned
+	}
+	out.Page = page(users, a, func(u *model.User) Position { return byID(u.ID) },
+		func(ctx context.Context) (int, error) { return s.store.CountUsers(ctx, sc, f) })
+	return out, nil
+}
+
+// OpenAssignedCounts counts, for each user of the viewer's organization among ids, the open tasks
+// assigned to it among those the viewer sees (DESIGN §10).
+func (s *Service) OpenAssignedCounts(ctx context.Context, v *model.Viewer, ids []model.UserID) (map[model.UserID]int, error) {
+	return scoped(ctx, s, v, ids, s.store.OpenAssignedCounts)
 }
 
 // Assignees lists a visible task's assignees in assignment order (the second seed document's GET).

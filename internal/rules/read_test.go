@@ -179,7 +179,7 @@ func TestFirstOutside1To100IsBadInput(t *testing.T) {
 				"users":            func() error { _, err := w.svc.Users(t.Context(), v, rules.UserFilter{}, a); return err },
 				"projects":         func() error { _, err := w.svc.Projects(t.Context(), v, a); return err },
 				"task events":      func() error { _, err := w.svc.TaskEvents(t.Context(), v, "tsk_open", a); return err },
-				"assignable users": func() error { _, err := w.svc.AssignableUsers(t.Context(), v, "tsk_open", "", a); return err },
+				"assignable users": func() error { _, err := w.svc.AssignableUsers(t.Context(), v, "tsk_open", "", 0, a); return err },
 				"project members":  func() error { _, err := w.svc.ProjectMembers(t.Context(), v, "prj_site", a); return err },
 				"project tasks": func() error {
 					_, err := w.svc.ProjectTasks(t.Context(), v, "prj_site", rules.TaskFilter{}, a)
@@ -292,7 +292,7 @@ func TestAssignableUsers(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				v := w.admin(t)
-				page, err := w.svc.AssignableUsers(t.Context(), v, tt.task, tt.search, rules.PageArgs{})
+				page, err := w.svc.AssignableUsers(t.Context(), v, tt.task, tt.search, rules.ByID, rules.PageArgs{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -479,7 +479,7 @@ func TestSearchTooLongOrWithANULIsBadInput(t *testing.T) {
 		}
 		assignable := func(task model.TaskID) func(string) error {
 			return func(search string) error {
-				_, err := w.svc.AssignableUsers(t.Context(), v, task, search, rules.PageArgs{})
+				_, err := w.svc.AssignableUsers(t.Context(), v, task, search, rules.ByID, rules.PageArgs{})
 				return err
 			}
 		}

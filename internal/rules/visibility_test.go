@@ -113,7 +113,7 @@ func TestUnapprovedViewerIsForbiddenEverything(t *testing.T) {
 				return err
 			},
 			"assignable users": func(ctx context.Context) error {
-				_, err := w.svc.AssignableUsers(ctx, v, "tsk_open", "", rules.PageArgs{})
+				_, err := w.svc.AssignableUsers(ctx, v, "tsk_open", "", rules.ByID, rules.PageArgs{})
 				return err
 			},
 			"task events": func(ctx context.Context) error {
@@ -590,8 +590,11 @@ func readsOfIDs(w *world) []readOfIDs {
 			return listed(ctx, p, err)
 		}},
 		{"AssignableUsers", "", aTask, notFound, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
-			p, err := w.svc.AssignableUsers(ctx, v, x.task, "", all)
-			return listed(ctx, p, err)
+			p, err := w.svc.AssignableUsers(ctx, v, x.task, "", rules.ByID, all)
+			if err != nil {
+				return nil, err
+			}
+			return listed(ctx, p.Page, err)
 		}},
 		{"Tasks", "filter phaseId", aPhase, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			p, err := w.svc.Tasks(ctx, v, rules.TaskFilter{PhaseID: &x.phase}, all)
@@ -650,6 +653,9 @@ func readsOfIDs(w *world) []readOfIDs {
 		}},
 		{"UsersByID", "", aUser, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			return keys(w.svc.UsersByID(ctx, v, []model.UserID{x.user}))
+		}},
+		{"OpenAssignedCounts", "", aUser, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
+			return keys(w.svc.OpenAssignedCounts(ctx, v, []model.UserID{x.user}))
 		}},
 		{"CompaniesByID", "", aCompany, nothing, func(ctx context.Context, v *model.Viewer, x readIDs) ([]string, error) {
 			return keys(w.svc.CompaniesByID(ctx, v, []model.CompanyID{x.company}))
