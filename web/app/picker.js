@@ -74,7 +74,7 @@ export function createPicker({ taskLabel, search, pick, close }) {
       const load = document.createElement('span');
       load.className = 'option-load';
       load.dataset.load = String(u.load ?? '');
-      load.textContent = u.assigned ? 'assigned' : u.load == null ? '' : `${u.load} open`;
+      load.textContent = u.assigned ? 'assigned' : u.load == null ? '' : `${u.load} open ${u.load === 1 ? 'task' : 'tasks'}`;
       li.append(name, ' ', load);
       li.addEventListener('mousedown', (e) => e.preventDefault()); // keeps focus in the input
       li.addEventListener('click', () => choose(i));
