@@ -5,10 +5,14 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2"
 
 	"github.com/taskql/taskql/graph"
 	"github.com/taskql/taskql/internal/testdb"
@@ -166,5 +170,32 @@ func TestBoardOffersTheDemoTokensOnlyInDevelopmentWhileTheyWork(t *testing.T) {
 	}
 	if got := offered(dev); got != "" {
 		t.Errorf("after the token was revoked development offers %q, want nothing", got)
+	}
+}
+
+// The board's operations (the GraphQL documents of web/app/app.js) are valid against the schema as
+// it is: a change of the schema that would break the board fails here, without a browser.
+func TestBoardOperationsAreValid(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join("..", "web", "app", "app.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := regexp.MustCompile(`(?m)^const TASK = '([^']+)';$`).FindSubmatch(src)
+	if task == nil {
+		t.Fatal("app.js declares no TASK fields")
+	}
+	docs := regexp.MustCompile("`((?:query|mutation|subscription) [^`]+)`").FindAllSubmatch(src, -1)
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
+	kinds := map[string]int{}
+	for _, d := range docs {
+		doc := strings.ReplaceAll(string(d[1]), "${TASK}", string(task[1]))
+		if _, errs := gqlparser.LoadQuery(schema, doc); errs != nil {
+			t.Errorf("the board's operation is not valid: %v\n%s", errs, doc)
+		}
+		kinds[strings.Fields(doc)[0]]++
+	}
+	if kinds["query"] < 4 || kinds["mutation"] != 3 || kinds["subscription"] != 1 {
+		t.Errorf("found %v operations in app.js; want its queries, the three mutations and the subscription", kinds)
 	}
 }
