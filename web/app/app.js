@@ -183,6 +183,7 @@ async function signIn(token) {
     const why = {
       UNAUTHENTICATED: 'This token is not known, or it was revoked.',
       FORBIDDEN: "This user's access is not approved yet.",
+      NETWORK: 'The server cannot be reached.',
     }[err.code] ?? `The server refused: ${err.message}`;
     showSignIn(why);
     return;
@@ -191,9 +192,11 @@ async function signIn(token) {
   saveToken(token);
   state.viewer = data.viewer;
   state.projects = data.projects.nodes;
+  $('token').value = '';
   $('sign-in').hidden = true;
   $('workspace').hidden = false;
   $('sign-out').hidden = false;
+  $('board').focus(); // the sign-in form, which had focus, is gone
   const company = data.viewer.company;
   $('who').textContent = `${data.viewer.name} · ${company.name} (${company.kind === 'AGENCY' ? 'agency' : 'client'})`;
   $('who').dataset.viewer = data.viewer.id;
