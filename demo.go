@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/taskql/taskql/graph"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/seed"
 	"github.com/taskql/taskql/internal/store"
@@ -12,17 +13,17 @@ import (
 )
 
 // demo loads the demo world into an empty database and prints the demo tokens that still work
-// (`token revoke` may have revoked some since). It returns the first of them, the org admin's
-// unless it was revoked, to pre-fill the playground, or "" when none works.
-func demo(ctx context.Context, st *store.Store, svc *rules.Service, out io.Writer) (string, error) {
+// (`token revoke` may have revoked some since). It returns them, the org admin's first unless it
+// was revoked: the playground pre-fills the first, the board (/app) offers them all.
+func demo(ctx context.Context, st *store.Store, svc *rules.Service, out io.Writer) ([]graph.DemoToken, error) {
 	w := seed.Demo()
 	empty, err := seed.Empty(ctx, st)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if empty {
 		if err := seed.Load(ctx, st, w); err != nil {
-			return "", fmt.Errorf("load demo world: %w", err)
+			return nil, fmt.Errorf("load demo world: %w", err)
 		}
 		fmt.Fprintln(out, "taskql: loaded the demo world into the empty database")
 	}
@@ -35,10 +36,11 @@ func demo(ctx context.Context, st *store.Store, svc *rules.Service, out io.Write
 		working = append(working, demoToken{token: t.Token, user: string(v.ID), about: fmt.Sprintf("%s (%s)", v.Name(), describe(v))})
 	}
 	printDemoTokens(out, working)
-	if len(working) == 0 {
-		return "", nil
+	tokens := make([]graph.DemoToken, len(working))
+	for i, t := range working {
+		tokens[i] = graph.DemoToken{Token: t.token, Label: t.about}
 	}
-	return working[0].token, nil
+	return tokens, nil
 }
 
 // demoToken is a line of printDemoTokens.

@@ -142,10 +142,10 @@ type taskqlProcess struct {
 var taskqlAnnounce = regexp.MustCompile(`^taskql: playground at (http://127\.0\.0\.1:\d+)/ , API at http://127\.0\.0\.1:\d+/query$`)
 
 // startTaskql starts `bin serve` on a loopback port the system picks, on the database url, in
-// development mode; the test's end stops it with SIGTERM (see stop).
-func startTaskql(t *testing.T, bin, url string) *taskqlProcess {
+// development mode, with the flags extra; the test's end stops it with SIGTERM (see stop).
+func startTaskql(t *testing.T, bin, url string, extra ...string) *taskqlProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--env", "development")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--env", "development"}, extra...)...)
 	cmd.Env = append(withoutTaskqlEnv(os.Environ()), "DATABASE_URL="+url)
 	p := &taskqlProcess{cmd: cmd, stderr: &lockedBuffer{}, url: make(chan string, 1), exited: make(chan struct{})}
 	cmd.Stderr = p.stderr

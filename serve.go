@@ -70,8 +70,11 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if !c.noDemo {
-		if opts.PlaygroundToken, err = demo(ctx, st, svc, out); err != nil {
+		if opts.DemoTokens, err = demo(ctx, st, svc, out); err != nil {
 			return err
+		}
+		if len(opts.DemoTokens) > 0 {
+			opts.PlaygroundToken = opts.DemoTokens[0].Token
 		}
 	}
 	gql := graph.NewServer(svc, opts)
@@ -177,7 +180,8 @@ func (c config) bus(st *store.Store) (pubsub.Bus, error) {
 }
 
 // announce logs the configuration served and prints where to find the server: the playground
-// and the API in development, the API alone in production, which has no playground.
+// and the API in development, the API alone in production, which has no playground; then the
+// board (/app), served in both.
 func (c config) announce(out io.Writer, addr net.Addr) {
 	mode := "development"
 	if c.production {
@@ -189,6 +193,7 @@ func (c config) announce(out io.Writer, addr net.Addr) {
 	} else {
 		fmt.Fprintf(out, "taskql: API at http://%s/query\n", hostPort(addr))
 	}
+	fmt.Fprintf(out, "taskql: board at http://%s/app\n", hostPort(addr))
 }
 
 // serveHTTP serves api on ln until ctx is done, then drains it (drain: /readyz turns 503, the

@@ -32,6 +32,9 @@ type Options struct {
 	// PlaygroundToken, when set, is pre-filled in the playground's Authorization header for as
 	// long as it stays valid (the demo world's), in development mode only.
 	PlaygroundToken string
+	// DemoTokens, in development mode, are offered on the board's sign-in (/app) for as long as
+	// each authenticates.
+	DemoTokens []DemoToken
 	// MaxInFlight, when positive, is how many requests execute at once; the others wait their
 	// turn until their deadline. Under overload this keeps latency even instead of letting every
 	// request slow down together.
@@ -200,6 +203,13 @@ func NewServer(svc *rules.Service, opts Options) *Server {
 	if !opts.Production {
 		mux.Handle("GET /{$}", playgroundHandler(svc, opts.PlaygroundToken))
 	}
+	b := &board{svc: svc}
+	if !opts.Production {
+		b.demo = opts.DemoTokens
+	}
+	mux.HandleFunc("GET /app", b.page)
+	mux.HandleFunc("GET /app/{$}", b.page)
+	mux.HandleFunc("GET /app/{asset...}", b.asset)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -212,11 +222,14 @@ func NewServer(svc *rules.Service, opts Options) *Server {
 }
 
 // routes are the paths of the API, by which requests are counted; anything else is "other".
-var routes = map[string]bool{"/": true, "/query": true, "/healthz": true, "/readyz": true, "/metrics": true}
+var routes = map[string]bool{"/": true, "/query": true, "/healthz": true, "/readyz": true, "/metrics": true, "/app": true}
 
 func route(r *http.Request) string {
 	if routes[r.URL.Path] {
 		return r.URL.Path
+	}
+	if strings.HasPrefix(r.URL.Path, "/app/") {
+		return "/app/" // the board's files
 	}
 	return "other"
 }

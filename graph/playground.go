@@ -60,7 +60,7 @@ func (p *playground) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Query().Has("asset") {
-		files.serveAsset(w, r)
+		files.serveAsset(w, r, r.URL.Query().Get("asset"))
 		return
 	}
 	cfg := playgroundConfig{Endpoint: "/query", StyleNonce: nonce()}
@@ -98,11 +98,17 @@ func (p *playground) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // older Safari); a Host that is not a plain host[:port] gets 'self' alone. Inline <style>
 // elements need the page's nonce (GraphiQL's dialogs add one while open).
 func playgroundCSP(host, styleNonce string) string {
+	return pageCSP(host, "'self' 'nonce-"+styleNonce+"'")
+}
+
+// pageCSP is the Content-Security-Policy of an embedded page (the playground, the board) whose
+// stylesheets come from styleSrc.
+func pageCSP(host, styleSrc string) string {
 	connect := "'self'"
 	if plainHost.MatchString(host) {
 		connect += " ws://" + host + " wss://" + host
 	}
-	return "default-src 'self'; script-src 'self'; style-src 'self' 'nonce-" + styleNonce + "'; img-src 'self'; " +
+	return "default-src 'self'; script-src 'self'; style-src " + styleSrc + "; img-src 'self'; " +
 		"font-src 'self'; connect-src " + connect + "; object-src 'none'; base-uri 'none'; form-action 'none'; " +
 		"frame-ancestors 'none'"
 }
@@ -118,14 +124,16 @@ func nonce() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// playgroundSite is the embedded playground, read once: the page's template and the files it
-// loads, by name (their path under web/playground).
-type playgroundSite struct {
+// staticSite is an embedded page (the playground, the board), read once: the page's template and
+// the files it loads, by name (their path under its directory), and how a file's URL is made.
+type staticSite struct {
 	page   *template.Template
-	assets map[string]*playgroundAsset
+	assets map[string]*staticAsset
+	// urlOf is the URL of a file, from its name and the short hash of its content.
+	urlOf func(name, version string) string
 }
 
-type playgroundAsset struct {
+type staticAsset struct {
 	body        []byte
 	contentType string
 	hash        string // hex SHA-256 of body
@@ -158,29 +166,32 @@ var cssURL = regexp.MustCompile(`url\(\s*(['"]?)([^'")]*)(['"]?)\s*\)`)
 
 // playgroundFiles reads the embedded playground once. It fails if a file is of an unknown type,
 // if a stylesheet refers to a file that is not there, or if the page names one.
-var playgroundFiles = sync.OnceValues(func() (*playgroundSite, error) {
-	return readPlayground(web.Playground, "playground")
+var playgroundFiles = sync.OnceValues(func() (*staticSite, error) {
+	return readSite(web.Playground, "playground", func(name, version string) string {
+		return "/?asset=" + name + "&v=" + version
+	})
 })
 
-func readPlayground(fsys fs.FS, dir string) (*playgroundSite, error) {
+// readSite reads the page dir/index.html of fsys and its files, whose URLs urlOf makes.
+func readSite(fsys fs.FS, dir string, urlOf func(name, version string) string) (*staticSite, error) {
 	root, err := fs.Sub(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	site := &playgroundSite{assets: map[string]*playgroundAsset{}}
+	site := &staticSite{assets: map[string]*staticAsset{}, urlOf: urlOf}
 	err = fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || name == "index.html" {
 			return err
 		}
 		t, ok := assetTypes[path.Ext(name)]
 		if !ok || !assetName.MatchString(name) {
-			return fmt.Errorf("%s: not a file the playground can serve", name)
+			return fmt.Errorf("%s: not a file the page can serve", name)
 		}
 		body, err := fs.ReadFile(root, name)
 		if err != nil {
 			return err
 		}
-		site.assets[name] = &playgroundAsset{body: body, contentType: t.contentType, compress: t.compress}
+		site.assets[name] = &staticAsset{body: body, contentType: t.contentType, compress: t.compress}
 		return nil
 	})
 	if err != nil {
@@ -201,7 +212,7 @@ func readPlayground(fsys fs.FS, dir string) (*playgroundSite, error) {
 			ref := string(cssURL.FindSubmatch(m)[2])
 			target := path.Join(path.Dir(name), ref)
 			if strings.Contains(ref, ":") || site.assets[target] == nil || strings.HasPrefix(site.assets[target].contentType, "text/css") {
-				missing = fmt.Errorf("%s refers to %s, which the playground cannot serve", name, ref)
+				missing = fmt.Errorf("%s refers to %s, which the page cannot serve", name, ref)
 				return m
 			}
 			return []byte("url(" + site.url(target) + ")")
@@ -234,24 +245,25 @@ func hashOf(b []byte) string {
 // assetVersion is how much of a file's hash its URL carries.
 const assetVersion = 16
 
-// url is the URL of a file of the playground (which must be there).
-func (s *playgroundSite) url(name string) string {
-	return "/?asset=" + name + "&v=" + s.assets[name].hash[:assetVersion]
+// url is the URL of a file of the site (which must be there).
+func (s *staticSite) url(name string) string {
+	return s.urlOf(name, s.assets[name].hash[:assetVersion])
 }
 
 // assetURL is url for the page's template: a name that is not a file is an error.
-func (s *playgroundSite) assetURL(name string) (template.URL, error) {
+func (s *staticSite) assetURL(name string) (template.URL, error) {
 	if s.assets[name] == nil {
-		return "", fmt.Errorf("index.html names %s, which is not a file of the playground", name)
+		return "", fmt.Errorf("index.html names %s, which is not a file of the page", name)
 	}
 	return template.URL(s.url(name)), nil
 }
 
-// serveAsset serves /?asset=NAME: cached for a year when the URL names the file's current hash
-// (v=, as the page does), else revalidated; gzipped when it helps and the client accepts it.
-func (s *playgroundSite) serveAsset(w http.ResponseWriter, r *http.Request) {
+// serveAsset serves the file name (/?asset=NAME of the playground): cached for a year when the
+// URL names the file's current hash (v=, as the page does), else revalidated; gzipped when it
+// helps and the client accepts it.
+func (s *staticSite) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	q := r.URL.Query()
-	a := s.assets[q.Get("asset")]
+	a := s.assets[name]
 	if a == nil {
 		http.NotFound(w, r)
 		return
@@ -287,7 +299,7 @@ func (s *playgroundSite) serveAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 // gzip is the file gzipped, made once, on first use.
-func (a *playgroundAsset) gzip() []byte {
+func (a *staticAsset) gzip() []byte {
 	a.gzipOnce.Do(func() {
 		var b bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)

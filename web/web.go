@@ -14,3 +14,10 @@ import "embed"
 //
 //go:embed playground
 var Playground embed.FS
+
+// App is the board's directory (issue 16, served at /app): index.html (a html/template), its
+// plain ES modules and stylesheet, and vendor/graphql-ws/ (graphql-ws's browser client, the
+// files of the npm package as they are, copied by refresh-app.sh).
+//
+//go:embed app
+var App embed.FS
