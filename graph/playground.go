@@ -197,30 +197,8 @@ func readSite(fsys fs.FS, dir string, urlOf func(name, version string) string) (
 	if err != nil {
 		return nil, err
 	}
-	// A stylesheet's URLs name files that it does not hold: hash those first.
-	for _, a := range site.assets {
-		if !strings.HasPrefix(a.contentType, "text/css") {
-			a.hash = hashOf(a.body)
-		}
-	}
-	for name, a := range site.assets {
-		if !strings.HasPrefix(a.contentType, "text/css") {
-			continue
-		}
-		var missing error
-		a.body = cssURL.ReplaceAllFunc(a.body, func(m []byte) []byte {
-			ref := string(cssURL.FindSubmatch(m)[2])
-			target := path.Join(path.Dir(name), ref)
-			if strings.Contains(ref, ":") || site.assets[target] == nil || strings.HasPrefix(site.assets[target].contentType, "text/css") {
-				missing = fmt.Errorf("%s refers to %s, which the page cannot serve", name, ref)
-				return m
-			}
-			return []byte("url(" + site.url(target) + ")")
-		})
-		if missing != nil {
-			return nil, missing
-		}
-		a.hash = hashOf(a.body)
+	if err := site.hashAssets(); err != nil {
+		return nil, err
 	}
 	page, err := fs.ReadFile(root, "index.html")
 	if err != nil {
@@ -235,6 +213,36 @@ func readSite(fsys fs.FS, dir string, urlOf func(name, version string) string) (
 		return nil, err
 	}
 	return site, nil
+}
+
+// hashAssets names each file by its content. A stylesheet's URLs name files that it does not
+// hold: those are hashed first, and the stylesheet after its URLs are rewritten to them.
+func (s *staticSite) hashAssets() error {
+	for _, a := range s.assets {
+		if !strings.HasPrefix(a.contentType, "text/css") {
+			a.hash = hashOf(a.body)
+		}
+	}
+	for name, a := range s.assets {
+		if !strings.HasPrefix(a.contentType, "text/css") {
+			continue
+		}
+		var missing error
+		a.body = cssURL.ReplaceAllFunc(a.body, func(m []byte) []byte {
+			ref := string(cssURL.FindSubmatch(m)[2])
+			target := path.Join(path.Dir(name), ref)
+			if strings.Contains(ref, ":") || s.assets[target] == nil || strings.HasPrefix(s.assets[target].contentType, "text/css") {
+				missing = fmt.Errorf("%s refers to %s, which the page cannot serve", name, ref)
+				return m
+			}
+			return []byte("url(" + s.url(target) + ")")
+		})
+		if missing != nil {
+			return missing
+		}
+		a.hash = hashOf(a.body)
+	}
+	return nil
 }
 
 func hashOf(b []byte) string {

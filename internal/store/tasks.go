@@ -84,27 +84,7 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 // task then comes once per assignee, on consecutive rows, in assignment order) — to the page of
 // them when there is a limit, which must cut tasks, not rows.
 func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int) ([]*model.Task, error) {
-	sel := taskSelect
-	if with.Phases {
-		sel += ", " + phaseSelect
-		q = q.Joins("JOIN phases ph ON ph.id = tasks.phase_id")
-	}
-	q = q.Order("tasks.id")
-	switch {
-	case with.Assignees && limit > 0:
-		q = s.q(ctx).Raw(`WITH page AS (?) SELECT page.*, `+assigneeSelect+` FROM page
-			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
-			ORDER BY page.id, ta.assigned_at, ta.user_id`, q.Select(sel).Limit(limit))
-	case with.Assignees:
-		q = q.Select(sel + ", " + assigneeSelect).
-			Joins("LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id").
-			Order("ta.assigned_at, ta.user_id")
-	case limit > 0:
-		q = q.Select(sel).Limit(limit)
-	default:
-		q = q.Select(sel)
-	}
-	rows, err := q.Rows()
+	rows, err := s.taskQuery(ctx, q, with, limit).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +128,30 @@ func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int)
 		}
 	}
 	return tasks, rows.Err()
+}
+
+// taskQuery is the statement of readTasks.
+func (s *Store) taskQuery(ctx context.Context, q *gorm.DB, with With, limit int) *gorm.DB {
+	sel := taskSelect
+	if with.Phases {
+		sel += ", " + phaseSelect
+		q = q.Joins("JOIN phases ph ON ph.id = tasks.phase_id")
+	}
+	q = q.Order("tasks.id")
+	switch {
+	case with.Assignees && limit > 0:
+		return s.q(ctx).Raw(`WITH page AS (?) SELECT page.*, `+assigneeSelect+` FROM page
+			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
+			ORDER BY page.id, ta.assigned_at, ta.user_id`, q.Select(sel).Limit(limit))
+	case with.Assignees:
+		return q.Select(sel + ", " + assigneeSelect).
+			Joins("LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id").
+			Order("ta.assigned_at, ta.user_id")
+	case limit > 0:
+		return q.Select(sel).Limit(limit)
+	default:
+		return q.Select(sel)
+	}
 }
 
 // CountTasks counts the visible tasks that pass the filter.
