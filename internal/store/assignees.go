@@ -49,7 +49,9 @@ func (s *Store) AssigneesOf(ctx context.Context, sc Scope, tasks []model.TaskID)
 // database's clock_timestamp() (one clock for every server process; now() would be the
 // transaction's start), and the whole write is one statement; SQLite serialises writers and takes
 // this machine's clock. An added user already assigned is left as it was (ON CONFLICT DO NOTHING
-// on the unique key), so a retried write is harmless.
+// on the unique key), so a retried write is harmless. The event enters the webhook outbox, one
+// row per webhook of its organization, in the same statement on PostgreSQL, in the same
+// transaction on SQLite (DESIGN §10): it is delivered exactly when the change commits.
 func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, removed []model.UserID, e *model.Event) (time.Time, error) {
 	var at time.Time
 	var err error
@@ -66,10 +68,14 @@ func (s *Store) WriteChange(ctx context.Context, task model.TaskID, added, remov
 			), event AS (
 				INSERT INTO events (id, organization_id, name, actor_id, entity, entity_id, message, data, timestamp)
 				SELECT ?, ?, ?, ?, ?, ?, ?, ?::json, touched.modified_at FROM touched
+			), outbox AS (
+				INSERT INTO webhook_outbox (webhook_id, event_id, next_attempt_at, created_at)
+				SELECT w.id, ?, touched.modified_at, touched.modified_at FROM touched, webhooks w WHERE w.organization_id = ?
 			)
 			SELECT modified_at FROM touched`,
 			task, task, textArray(removed), task, textArray(added),
 			e.ID, e.OrganizationID, e.Name, e.ActorID, e.Entity, e.EntityID, e.Message, e.Data,
+			e.ID, e.OrganizationID,
 		).Row().Scan(&at)
 	default:
 		at = now()
@@ -102,7 +108,11 @@ func (s *Store) writeChangeStepByStep(ctx context.Context, task model.TaskID, ad
 			return err
 		}
 	}
-	return s.q(ctx).Create(e).Error
+	if err := s.q(ctx).Create(e).Error; err != nil {
+		return err
+	}
+	return s.q(ctx).Exec(`INSERT INTO webhook_outbox (webhook_id, event_id, next_attempt_at, created_at)
+		SELECT id, ?, ?, ? FROM webhooks WHERE organization_id = ?`, e.ID, e.Timestamp, e.Timestamp, e.OrganizationID).Error
 }
 
 // textArray passes ids as one PostgreSQL text[] parameter (GORM would spread a slice into a list).
