@@ -144,7 +144,11 @@ func TestWebhookDeliversEveryAttemptRecorded(t *testing.T) {
 		a.post(tokZed, `mutation { setTaskAssignee(taskId: "tsk_beta", assignee: null) { id } }`, nil).ok()
 		a.post(tokAda, `mutation { assignUsers(taskId: "tsk_01plan", userIds: ["usr_bob"]) { id } }`, nil).ok()
 		var ev struct {
-			Task struct{ Events struct{ Nodes []struct{ ID, Timestamp string } } }
+			Task struct {
+				Events struct {
+					Nodes []struct{ ID, Timestamp string }
+				}
+			}
 		}
 		decode(t, a.post(tokAda, `{ task(id: "tsk_01plan") { events { nodes { id timestamp } } } }`, nil).ok(), &ev)
 		last := ev.Task.Events.Nodes[len(ev.Task.Events.Nodes)-1]
@@ -181,7 +185,9 @@ func TestWebhookDeliversEveryAttemptRecorded(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			r := a.post(tokAdmin, deliveriesDoc, map[string]any{"id": c.CreateWebhook.ID})
-			var n struct{ Node struct{ Deliveries struct{ TotalCount int } } }
+			var n struct {
+				Node struct{ Deliveries struct{ TotalCount int } }
+			}
 			decode(t, r.ok(), &n)
 			if n.Node.Deliveries.TotalCount >= 2 || time.Now().After(deadline) {
 				r.wantData(want)
@@ -201,4 +207,3 @@ func TestWebhookDeliversEveryAttemptRecorded(t *testing.T) {
 		}
 	}, rules.WithWebhookGuard(webhook.Guard{AllowPrivate: true}))
 }
-
