@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -235,8 +236,9 @@ func TestWebhooksDeliveredThroughFailuresAndAKill(t *testing.T) {
 	// Phase 2: the server restarted, and a second process beside it, both delivering; more
 	// changes through both.
 	restarted := time.Now()
-	again := startServer(t, url, nil, hookArgs...)
-	second := startServer(t, url, nil, hookArgs...)
+	withMetrics := append(slices.Clone(hookArgs), "--metrics-addr", "127.0.0.1:0")
+	again := startServer(t, url, nil, withMetrics...)
+	second := startServer(t, url, nil, withMetrics...)
 	var before []string
 	db := c.Superuser(t, "hooks")
 	events := func() []string {
@@ -320,6 +322,14 @@ func TestWebhooksDeliveredThroughFailuresAndAKill(t *testing.T) {
 		"(the rows the kill left claimed wait for their 4 s lease), all %d events %v after it (the %d changes of after the restart included)",
 		len(before), beforeDrained.Sub(restarted).Round(time.Millisecond), len(all), allDrained.Sub(restarted).Round(time.Millisecond), len(all)-len(before))
 
+	// Both processes delivered: each is woken by the changes made through it.
+	for i, srv := range []*server{again, second} {
+		n := webhookAttempts(t, srv)
+		t.Logf("process %d after the restart made %v attempts", i+1, n)
+		if n == 0 {
+			t.Errorf("process %d after the restart made no attempt: the two did not share the outbox", i+1)
+		}
+	}
 	if badSigs > 0 {
 		t.Errorf("%d requests with a bad signature", badSigs)
 	}
@@ -355,4 +365,36 @@ func TestWebhooksDeliveredThroughFailuresAndAKill(t *testing.T) {
 	}
 	again.stop(t)
 	second.stop(t)
+}
+
+// webhookAttempts is the sum of taskql_webhook_attempts_total that srv serves on its
+// --metrics-addr, which it logs as it starts.
+func webhookAttempts(t *testing.T, srv *server) float64 {
+	t.Helper()
+	var addr string
+	for _, l := range srv.logs() {
+		var line struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(l.raw), &line) == nil && line.Msg == "serving metrics" {
+			addr = line.Addr
+		}
+	}
+	if addr == "" {
+		t.Fatalf("the server did not log its metrics address\n%s", srv.stderr)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, "taskql_webhook_attempts_total{"); ok {
+			var n float64
+			if _, err := fmt.Sscan(rest[strings.LastIndex(rest, " ")+1:], &n); err == nil {
+				sum += n
+			}
+		}
+	}
+	return sum
 }
