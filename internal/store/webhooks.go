@@ -140,6 +140,15 @@ type WebhookMessage struct {
 // the rows are picked FOR UPDATE SKIP LOCKED, so that the workers of several processes claim
 // different rows at once without waiting for each other; SQLite serialises writers.
 func (s *Store) ClaimWebhookMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookMessage, error) {
+	// Most polls find nothing due: a read says so without a write transaction, which on SQLite
+	// would take the database's write lock from the API's writers every poll.
+	var due []string
+	if err := s.q(ctx).Model(&outboxRow{}).Where("done_at IS NULL AND next_attempt_at <= ?", now).Limit(1).Pluck("event_id", &due).Error; err != nil {
+		return nil, fmt.Errorf("claim webhook messages: %w", translate(err))
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
 	var out []WebhookMessage
 	err := s.WithTx(ctx, func(tx *Store) error {
 		var due []outboxRow
