@@ -143,6 +143,15 @@ func TestWebhookDeliversEveryAttemptRecorded(t *testing.T) {
 		// Beta's change enters no outbox of Acme's; Ada's does.
 		a.post(tokZed, `mutation { setTaskAssignee(taskId: "tsk_beta", assignee: null) { id } }`, nil).ok()
 		a.post(tokAda, `mutation { assignUsers(taskId: "tsk_01plan", userIds: ["usr_bob"]) { id } }`, nil).ok()
+		// A call that changes nothing, and one refused, record no event: nothing enters the outbox.
+		a.post(tokAda, `mutation { assignUsers(taskId: "tsk_01plan", userIds: ["usr_bob"]) { id } }`, nil).ok()
+		if got := a.post(tokAda, `mutation { assignUsers(taskId: "tsk_01plan", userIds: ["usr_gus"]) { id } }`, nil).codes(); len(got) != 1 || got[0] != "UNPROCESSABLE" {
+			t.Fatalf("assigning a client user to an internal phase: %v, want UNPROCESSABLE", got)
+		}
+		var outbox int
+		if err := a.st.Gorm().Raw("SELECT count(*) FROM webhook_outbox").Scan(&outbox).Error; err != nil || outbox != 1 {
+			t.Fatalf("outbox holds %d rows (%v), want 1: Ada's change, not Beta's, nor the call that changed nothing, nor the refused one", outbox, err)
+		}
 		var ev struct {
 			Task struct {
 				Events struct {
