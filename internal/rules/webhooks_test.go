@@ -107,3 +107,65 @@ func TestWebhooksOfAnotherOrganizationDoNotExist(t *testing.T) {
 		}
 	})
 }
+
+// The outbox's lease (DESIGN §10): a claimed row is not due again until the lease ends, then it
+// is claimed again as the next attempt; the attempt whose lease ended can no longer settle the
+// row (it is fenced by the attempt number), though it is recorded. Removing the webhook drops its
+// rows, and an attempt under way then is recorded nowhere and fails nothing.
+func TestOutboxLeaseFencesAndRemovalDrops(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		ctx := t.Context()
+		hook, err := w.svc.CreateWebhook(ctx, w.admin(t), "https://hooks.acme.test/", webhookSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.assign(t, "tsk_open", "usr_agent")
+		t0 := time.Now().Add(time.Second)
+		const lease = time.Minute
+		claim := func(at time.Time) []store.WebhookMessage {
+			t.Helper()
+			msgs, err := st.ClaimWebhookMessages(ctx, at, lease, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return msgs
+		}
+		first := claim(t0)
+		if len(first) != 1 || first[0].Attempt != 1 {
+			t.Fatalf("first claim: %+v, want attempt 1 of the one row", first)
+		}
+		if again := claim(t0.Add(lease - time.Millisecond)); len(again) != 0 {
+			t.Fatalf("claimed again before the lease ended: %+v", again)
+		}
+		second := claim(t0.Add(lease))
+		if len(second) != 1 || second[0].Attempt != 2 {
+			t.Fatalf("claim after the lease: %+v, want attempt 2", second)
+		}
+		record := func(m store.WebhookMessage) *model.WebhookDelivery {
+			return &model.WebhookDelivery{ID: model.NewID[model.WebhookDeliveryID](model.PrefixDelivery), WebhookID: m.WebhookID,
+				EventID: m.EventID, Attempt: m.Attempt, At: time.Now().UTC(), Outcome: model.WebhookOutcomeDelivered}
+		}
+		if settled, err := st.FinishAttempt(ctx, first[0], record(first[0]), nil); err != nil || settled {
+			t.Errorf("the attempt whose lease ended settled the row: %v, %v", settled, err)
+		}
+		b, err := st.WebhookBacklog(ctx)
+		if err != nil || b.Rows != 1 {
+			t.Errorf("backlog %+v, %v; want the row still pending", b, err)
+		}
+		if _, err := w.svc.DeleteWebhook(ctx, w.admin(t), hook.ID); err != nil {
+			t.Fatal(err)
+		}
+		if settled, err := st.FinishAttempt(ctx, second[0], record(second[0]), nil); err != nil || settled {
+			t.Errorf("finishing an attempt of a removed webhook: %v, %v; want nothing settled, no error", settled, err)
+		}
+		if b, err := st.WebhookBacklog(ctx); err != nil || b.Rows != 0 {
+			t.Errorf("backlog after removal %+v, %v; want none", b, err)
+		}
+		var left int
+		if err := st.Gorm().Raw("SELECT count(*) FROM webhook_deliveries").Scan(&left).Error; err != nil || left != 0 {
+			t.Errorf("%d deliveries left after removal (%v), want none", left, err)
+		}
+	})
+}

@@ -202,8 +202,8 @@ func (s *Store) ClaimWebhookMessages(ctx context.Context, now time.Time, lease t
 
 // FinishAttempt records an attempt and settles its outbox row: delivered, given up (next nil),
 // or due again at *next. The row is settled only if no other worker claimed it since (its
-// attempt count is still this attempt's); the attempt is recorded either way. It tells whether
-// the row was settled.
+// attempt count is still this attempt's); the attempt is recorded either way, unless the webhook
+// was removed meanwhile. It tells whether the row was settled.
 func (s *Store) FinishAttempt(ctx context.Context, m WebhookMessage, d *model.WebhookDelivery, next *time.Time) (bool, error) {
 	settled := false
 	err := s.WithTx(ctx, func(tx *Store) error {
@@ -223,7 +223,10 @@ func (s *Store) FinishAttempt(ctx context.Context, m WebhookMessage, d *model.We
 			return res.Error
 		}
 		settled = res.RowsAffected == 1
-		return tx.q(ctx).Create(d).Error
+		// The row is gone when its webhook was removed meanwhile: then so is its record.
+		return tx.q(ctx).Exec(`INSERT INTO webhook_deliveries (id, webhook_id, event_id, attempt, at, duration_ms, outcome, status_code, error)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_outbox WHERE webhook_id = ? AND event_id = ?)`,
+			d.ID, d.WebhookID, d.EventID, d.Attempt, d.At, d.DurationMs, d.Outcome, d.StatusCode, d.Error, m.WebhookID, m.EventID).Error
 	})
 	if err != nil {
 		return false, fmt.Errorf("finish attempt %d of %s to %s: %w", m.Attempt, m.EventID, m.WebhookID, translate(err))
