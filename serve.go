@@ -77,8 +77,10 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	// requests under way finish; an event it claimed and did not finish is delivered again after
 	// its lease, by whichever process.
 	delivering := make(chan struct{})
-	go func() { defer close(delivering); hooks.Run(ctx) }()
 	defer func() { <-delivering }()
+	deliver, stopDelivering := context.WithCancel(ctx) // also when serve returns on an error
+	defer stopDelivering()
+	go func() { defer close(delivering); hooks.Run(deliver) }()
 	if !c.noDemo {
 		if opts.PlaygroundToken, err = demo(ctx, st, svc, out); err != nil {
 			return err

@@ -139,6 +139,12 @@ func (w *Worker) Run(ctx context.Context) {
 	defer wg.Wait()
 	var measured time.Time
 	for ctx.Err() == nil {
+		if time.Since(measured) >= w.cfg.Poll {
+			measured = time.Now()
+			if b, err := w.st.WebhookBacklog(ctx); err == nil {
+				w.backlog.Store(&b)
+			}
+		}
 		if free := cap(slots) - len(slots); free > 0 {
 			msgs, err := w.st.ClaimWebhookMessages(ctx, w.cfg.Now(), w.cfg.Lease, free)
 			w.observe(err)
@@ -151,12 +157,6 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 			if err == nil && len(msgs) == free {
 				continue // more may be due
-			}
-		}
-		if time.Since(measured) >= w.cfg.Poll {
-			measured = time.Now()
-			if b, err := w.st.WebhookBacklog(ctx); err == nil {
-				w.backlog.Store(&b)
 			}
 		}
 		select {
