@@ -13,6 +13,7 @@ import (
 	"github.com/taskql/taskql/graph"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/internal/webhook"
 	"github.com/taskql/taskql/rest"
 )
 
@@ -34,6 +35,7 @@ type config struct {
 	pooled          bool
 	replicaURL      string
 	readYourWrites  time.Duration
+	webhooks        webhook.Config
 }
 
 // parseServe reads serve's configuration. Every limit of DESIGN §7 has a flag and a TASKQL_*
@@ -68,6 +70,12 @@ func parseServe(args []string) (config, error) {
 	fs.IntVar(&l.SubscriptionsPerConnection, "max-subscriptions-per-connection", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_CONNECTION", l.SubscriptionsPerConnection), "most subscriptions of one WebSocket connection")
 	fs.IntVar(&l.SubscriptionsPerToken, "max-subscriptions-per-token", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_TOKEN", l.SubscriptionsPerToken), "most subscriptions of one token")
 	fs.StringVar(&c.trustedDocsPath, "trusted-documents", os.Getenv("TASKQL_TRUSTED_DOCUMENTS"), "run only the operations of this `FILE` (production; see README)")
+	w := &c.webhooks
+	w.Backoff = webhook.DefaultBackoff
+	fs.BoolVar(&w.Guard.AllowPrivate, "webhook-allow-private", envBool("TASKQL_WEBHOOK_ALLOW_PRIVATE"), "let webhooks reach loopback, private and link-local addresses (refused by default)")
+	fs.DurationVar(&w.Timeout, "webhook-timeout", envDuration("TASKQL_WEBHOOK_TIMEOUT", webhook.DefaultTimeout), "longest one webhook delivery attempt may take; a claimed event is delivered again after twice this when its process died")
+	fs.DurationVar(&w.Backoff.Base, "webhook-retry-base", envDuration("TASKQL_WEBHOOK_RETRY_BASE", w.Backoff.Base), "the wait before the first retry of a webhook delivery, doubled at each retry (with jitter) up to an hour, for 24 h")
+	fs.DurationVar(&w.Poll, "webhook-poll", envDuration("TASKQL_WEBHOOK_POLL", time.Second), "how often the webhook worker reads the outbox for events of other processes and retries that are due")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -83,6 +91,9 @@ func parseServe(args []string) (config, error) {
 	}
 	if c.replicaURL != "" && c.readYourWrites <= 0 {
 		return c, errors.New("serve: --read-your-writes must be positive")
+	}
+	if w.Timeout <= 0 || w.Backoff.Base <= 0 || w.Poll <= 0 {
+		return c, errors.New("serve: --webhook-timeout, --webhook-retry-base and --webhook-poll must be positive")
 	}
 	c.ratePerSecond = *rate
 	if c.ratePerSecond < 0 {
@@ -177,6 +188,12 @@ func envString(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// envBool tells whether the variable name is set, to anything but 0 or false.
+func envBool(name string) bool {
+	v := os.Getenv(name)
+	return v != "" && v != "0" && v != "false"
 }
 
 // envInt is the variable name as an integer, or def when it is not one (or unset).

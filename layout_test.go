@@ -14,7 +14,7 @@ import (
 var layout = map[string][]string{
 	// The command wires everything and holds no logic.
 	".": {"graph", "internal/auth", "internal/guard", "internal/migrate", "internal/pubsub", "internal/rules", "internal/seed",
-		"internal/store", "internal/telemetry", "model", "rest"},
+		"internal/store", "internal/telemetry", "internal/webhook", "model", "rest"},
 	// The GraphQL adapter reaches data only through the rules.
 	"graph": {"internal/auth", "internal/guard", "internal/rules", "internal/telemetry", "model", "web"},
 	// The playground's files, embedded; no code of the module.
@@ -24,7 +24,10 @@ var layout = map[string][]string{
 	"rest": {"internal/auth", "internal/guard", "internal/rules", "internal/telemetry", "model"},
 	// The rules know nothing of GraphQL or HTTP; they read and write through the store, and
 	// publish committed changes on the bus.
-	"internal/rules": {"internal/auth", "internal/pubsub", "internal/store", "model"},
+	"internal/rules": {"internal/auth", "internal/pubsub", "internal/store", "internal/webhook", "model"},
+	// The webhooks' outbox worker (DESIGN §10): reads and settles the outbox through the store,
+	// signs and POSTs; the rules use its guard and secret check when a webhook is registered.
+	"internal/webhook": {"internal/store", "model"},
 	// The bus between processes decides nothing: it knows no other package of the module.
 	"internal/pubsub": {},
 	// The store speaks SQL and runs the migrations, whose dialect it shares.
@@ -68,7 +71,7 @@ var confined = []struct {
 	{"github.com/99designs/gqlgen", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
 	{"github.com/vektah/gqlparser", []string{"graph"}, "GraphQL is the graph adapter's and nobody else's"},
 	{"github.com/getkin/kin-openapi", nil, "kin-openapi checks the REST adapter's responses against its document in tests; no code that serves needs it"},
-	{"net/http", []string{".", "graph", "rest", "internal/auth", "internal/guard", "internal/telemetry", "internal/faults", "internal/scale",
+	{"net/http", []string{".", "graph", "rest", "internal/auth", "internal/guard", "internal/telemetry", "internal/webhook", "internal/faults", "internal/scale",
 		"bench/hostile", "bench/server", "bench/realtime"},
 		"the rules, the store and the nouns know nothing of HTTP"},
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
 	"github.com/taskql/taskql/internal/telemetry"
+	"github.com/taskql/taskql/internal/webhook"
 	"github.com/taskql/taskql/rest"
 )
 
@@ -55,7 +56,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer bus.Close()
-	ruleOpts := []rules.Option{rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus)}
+	hooks := webhook.New(st, c.webhooks)
+	ruleOpts := []rules.Option{rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus), rules.WithWebhookGuard(c.webhooks.Guard),
+		rules.OnAssigneesChanged(func(rules.AssigneesChanged) { hooks.Nudge() })}
 	if st.Dialect() == migrate.Postgres {
 		// PostgreSQL tells every process when tokens, users or companies change (migration 0004);
 		// SQLite cannot tell this process of `taskql token revoke` run beside it.
@@ -69,6 +72,15 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if err := observe(tel, st, svc, &opts); err != nil {
 		return err
 	}
+	observeWebhooks(tel, hooks)
+	// The worker stops taking events on SIGTERM and finishes the attempts under way, as the
+	// requests under way finish; an event it claimed and did not finish is delivered again after
+	// its lease, by whichever process.
+	delivering := make(chan struct{})
+	defer func() { <-delivering }()
+	deliver, stopDelivering := context.WithCancel(ctx) // also when serve returns on an error
+	defer stopDelivering()
+	go func() { defer close(delivering); hooks.Run(deliver) }()
 	if !c.noDemo {
 		if opts.DemoTokens, err = demo(ctx, st, svc, out); err != nil {
 			return err
@@ -113,6 +125,22 @@ func observe(tel *telemetry.Telemetry, st *store.Store, svc *rules.Service, opts
 	opts.Telemetry = tel
 	opts.Metrics = promhttp.HandlerFor(tel.Registry, promhttp.HandlerOpts{})
 	return nil
+}
+
+// observeWebhooks gives the operator the webhooks' series (DESIGN §8, §10).
+func observeWebhooks(tel *telemetry.Telemetry, hooks *webhook.Worker) {
+	tel.Metrics.CounterVec("taskql_webhook_attempts_total", "Webhook delivery attempts this process made, by outcome (DELIVERED, REJECTED, UNREACHABLE, REFUSED).",
+		"outcome", func() map[string]float64 {
+			m := map[string]float64{}
+			for o, n := range hooks.Stats().Attempts {
+				m[string(o)] = float64(n)
+			}
+			return m
+		})
+	tel.Metrics.Gauge("taskql_webhook_outbox_backlog", "Events waiting in the webhook outbox (not yet delivered nor given up), every process's, as last read.",
+		func() float64 { return float64(hooks.Stats().Backlog) })
+	tel.Metrics.Gauge("taskql_webhook_outbox_oldest_age_seconds", "How long the oldest event waiting in the webhook outbox has waited (0 when none).",
+		func() float64 { return hooks.Stats().OldestAge.Seconds() })
 }
 
 // observeReplica gives the operator the replica's series (DESIGN §11), when there is one.

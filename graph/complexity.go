@@ -10,7 +10,7 @@ import (
 // complexity is DESIGN §7's cost model: every field costs 1, and a connection field costs 1 plus
 // its page size (first, default 50) times what each of its items selects, so nested connections
 // multiply. Lists without first (a task's assignees, a project's phases) are bounded by the data
-// and count their items once. gqlgen adds the rest: 1 for every other field plus its children.
+// and count their items once (the webhooks, at most 10, as 10). gqlgen adds the rest: 1 for every other field plus its children.
 func complexity() ComplexityRoot {
 	var c ComplexityRoot
 	c.Query.Tasks = func(child int, _ *model.TaskFilter, first *int, _ *string) int { return page(child, first) }
@@ -27,6 +27,9 @@ func complexity() ComplexityRoot {
 		n := min(len(taskIds), rules.MaxTaskIDs)
 		return page(child, &n)
 	}
+	c.Webhook.Deliveries = func(child int, first *int, _ *string) int { return page(child, first) }
+	// An organization holds at most rules.MaxWebhooks webhooks: the list counts as that many.
+	c.Query.Webhooks = func(child int) int { return 1 + rules.MaxWebhooks*child }
 	return c
 }
 

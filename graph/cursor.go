@@ -27,6 +27,8 @@ func cursorKind[T any]() string {
 		return "project"
 	case *model.Event:
 		return "event"
+	case *model.WebhookDelivery:
+		return "delivery"
 	}
 	panic("graph: no cursor kind for this list")
 }
@@ -103,6 +105,9 @@ type (
 	ProjectEdge       = Edge[model.Project]
 	EventConnection   = Connection[model.Event]
 	EventEdge         = Edge[model.Event]
+
+	WebhookDeliveryConnection = Connection[model.WebhookDelivery]
+	WebhookDeliveryEdge       = Edge[model.WebhookDelivery]
 )
 
 // paginate runs one page of a list of the rules as a connection: first and after translated

@@ -68,6 +68,8 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 		return codeConflict, ce.Error(), map[string]any{"version": ce.Version}, true
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return codeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid token", nil, true
+	case errors.Is(err, rules.ErrAdminOnly):
+		return codeForbidden, "only the organization's admins may manage its webhooks", nil, true
 	case errors.Is(err, rules.ErrForbidden):
 		return codeForbidden, "the viewer's access is not approved", nil, true
 	case errors.As(err, &nf):

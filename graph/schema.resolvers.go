@@ -79,6 +79,24 @@ func (r *mutationResolver) AssignUsersToTasks(ctx context.Context, taskIds []str
 	return replies(ctx)(r.Rules.AssignUsersToTasks(ctx, viewer(ctx), tasks, users))
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, url string, secret string) (*model.Webhook, error) {
+	return r.Rules.CreateWebhook(ctx, viewer(ctx), url, secret)
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id string) (*string, error) {
+	webhook, err := model.ParseWebhookID(id)
+	if err != nil {
+		return nil, err
+	}
+	deleted, err := r.Rules.DeleteWebhook(ctx, viewer(ctx), webhook)
+	if err != nil {
+		return nil, err
+	}
+	return (*string)(&deleted), nil
+}
+
 // Project is the batch resolver for the project field.
 func (r *phaseResolver) Project(ctx context.Context, objs []*model.Phase) ([]*model.Project, error) {
 	return objects(ctx, loadersFrom(ctx).projects, objs, required(func(p *model.Phase) model.ProjectID { return p.ProjectID }))
@@ -196,6 +214,11 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string)
 	})
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context) ([]*model.Webhook, error) {
+	return r.Rules.Webhooks(ctx, viewer(ctx))
+}
+
 // TaskAssigneesChanged is the resolver for the taskAssigneesChanged field.
 func (r *subscriptionResolver) TaskAssigneesChanged(ctx context.Context, taskID *string, projectID *string) (<-chan *model.TaskAssigneesChange, error) {
 	task, err := optionalID(taskID, model.ParseTaskID)
@@ -305,6 +328,18 @@ func (r *userConnectionResolver) TotalCount(ctx context.Context, obj *Connection
 	return obj.page.Count(ctx)
 }
 
+// Deliveries is the resolver for the deliveries field.
+func (r *webhookResolver) Deliveries(ctx context.Context, obj *model.Webhook, first *int, after *string) (*Connection[model.WebhookDelivery], error) {
+	return paginate(first, after, func(a rules.PageArgs) (*rules.Page[model.WebhookDelivery], error) {
+		return r.Rules.WebhookDeliveries(ctx, viewer(ctx), obj.ID, a)
+	})
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *webhookDeliveryConnectionResolver) TotalCount(ctx context.Context, obj *Connection[model.WebhookDelivery]) (int, error) {
+	return obj.page.Count(ctx)
+}
+
 // Company returns CompanyResolver implementation.
 func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 
@@ -346,18 +381,28 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 // UserConnection returns UserConnectionResolver implementation.
 func (r *Resolver) UserConnection() UserConnectionResolver { return &userConnectionResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
+// WebhookDeliveryConnection returns WebhookDeliveryConnectionResolver implementation.
+func (r *Resolver) WebhookDeliveryConnection() WebhookDeliveryConnectionResolver {
+	return &webhookDeliveryConnectionResolver{r}
+}
+
 type (
-	companyResolver           struct{ *Resolver }
-	eventResolver             struct{ *Resolver }
-	eventConnectionResolver   struct{ *Resolver }
-	mutationResolver          struct{ *Resolver }
-	phaseResolver             struct{ *Resolver }
-	projectResolver           struct{ *Resolver }
-	projectConnectionResolver struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	subscriptionResolver      struct{ *Resolver }
-	taskResolver              struct{ *Resolver }
-	taskConnectionResolver    struct{ *Resolver }
-	userResolver              struct{ *Resolver }
-	userConnectionResolver    struct{ *Resolver }
+	companyResolver                   struct{ *Resolver }
+	eventResolver                     struct{ *Resolver }
+	eventConnectionResolver           struct{ *Resolver }
+	mutationResolver                  struct{ *Resolver }
+	phaseResolver                     struct{ *Resolver }
+	projectResolver                   struct{ *Resolver }
+	projectConnectionResolver         struct{ *Resolver }
+	queryResolver                     struct{ *Resolver }
+	subscriptionResolver              struct{ *Resolver }
+	taskResolver                      struct{ *Resolver }
+	taskConnectionResolver            struct{ *Resolver }
+	userResolver                      struct{ *Resolver }
+	userConnectionResolver            struct{ *Resolver }
+	webhookResolver                   struct{ *Resolver }
+	webhookDeliveryConnectionResolver struct{ *Resolver }
 )

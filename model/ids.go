@@ -21,6 +21,9 @@ type (
 	TaskID         string
 	EventID        string
 	TaskDataID     string
+	WebhookID      string
+	// WebhookDeliveryID names one attempt to deliver an event to a webhook.
+	WebhookDeliveryID string
 )
 
 // Prefixes of the ids, which tell an id's type (used by node(id:)).
@@ -33,6 +36,8 @@ const (
 	PrefixTask         = "tsk"
 	PrefixEvent        = "evt"
 	PrefixTaskData     = "tdt"
+	PrefixWebhook      = "whk"
+	PrefixDelivery     = "whd"
 )
 
 // MaxIDLength is the longest id, as in the first seed document.
@@ -92,12 +97,15 @@ func ParseEventID(s string) (EventID, error) { return parse[EventID](PrefixEvent
 // ParseTaskDataID checks that s is a well-formed tdt_ id.
 func ParseTaskDataID(s string) (TaskDataID, error) { return parse[TaskDataID](PrefixTaskData, s) }
 
+// ParseWebhookID checks that s is a well-formed whk_ id.
+func ParseWebhookID(s string) (WebhookID, error) { return parse[WebhookID](PrefixWebhook, s) }
+
 // NodeID is a well-formed id of a known type, whichever (node(id:), DESIGN §4).
 type NodeID string
 
 // knownPrefixes are the prefixes of the types with ids.
 var knownPrefixes = []string{PrefixOrganization, PrefixCompany, PrefixUser, PrefixProject, PrefixPhase,
-	PrefixTask, PrefixEvent, PrefixTaskData}
+	PrefixTask, PrefixEvent, PrefixTaskData, PrefixWebhook, PrefixDelivery}
 
 // ParseNodeID checks that s is a well-formed id of a known type.
 func ParseNodeID(s string) (NodeID, error) {

@@ -90,3 +90,21 @@ func (id *TaskDataID) UnmarshalGQL(v any) (err error) {
 	*id, err = unmarshalID[TaskDataID](PrefixTaskData, v)
 	return err
 }
+
+// MarshalGQL writes the id as a GraphQL ID.
+func (id WebhookID) MarshalGQL(w io.Writer) { marshalID(w, string(id)) }
+
+// UnmarshalGQL reads a well-formed whk_ id.
+func (id *WebhookID) UnmarshalGQL(v any) (err error) {
+	*id, err = unmarshalID[WebhookID](PrefixWebhook, v)
+	return err
+}
+
+// MarshalGQL writes the id as a GraphQL ID.
+func (id WebhookDeliveryID) MarshalGQL(w io.Writer) { marshalID(w, string(id)) }
+
+// UnmarshalGQL reads a well-formed whd_ id.
+func (id *WebhookDeliveryID) UnmarshalGQL(v any) (err error) {
+	*id, err = unmarshalID[WebhookDeliveryID](PrefixDelivery, v)
+	return err
+}

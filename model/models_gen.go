@@ -559,3 +559,68 @@ func (e TaskType) MarshalJSON() ([]byte, error) {
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
 }
+
+// How an attempt to deliver an event to a webhook ended.
+type WebhookOutcome string
+
+const (
+	// The endpoint answered 2xx: the event is delivered and not sent again.
+	WebhookOutcomeDelivered WebhookOutcome = "DELIVERED"
+	// The endpoint answered another status (redirects are not followed): the event is sent again later.
+	WebhookOutcomeRejected WebhookOutcome = "REJECTED"
+	// No answer came (connection failed, TLS error, timeout): the event is sent again later.
+	WebhookOutcomeUnreachable WebhookOutcome = "UNREACHABLE"
+	// The endpoint's address is on a loopback, private or link-local network, which the server refuses
+	// unless configured to allow it (checked when connecting, so DNS cannot get around it): sent again later.
+	WebhookOutcomeRefused WebhookOutcome = "REFUSED"
+)
+
+var AllWebhookOutcome = []WebhookOutcome{
+	WebhookOutcomeDelivered,
+	WebhookOutcomeRejected,
+	WebhookOutcomeUnreachable,
+	WebhookOutcomeRefused,
+}
+
+func (e WebhookOutcome) IsValid() bool {
+	switch e {
+	case WebhookOutcomeDelivered, WebhookOutcomeRejected, WebhookOutcomeUnreachable, WebhookOutcomeRefused:
+		return true
+	}
+	return false
+}
+
+func (e WebhookOutcome) String() string {
+	return string(e)
+}
+
+func (e *WebhookOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookOutcome", str)
+	}
+	return nil
+}
+
+func (e WebhookOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}

@@ -26,3 +26,9 @@ func (*TaskData) IsNode() {}
 
 // IsNode marks Event as a Node.
 func (*Event) IsNode() {}
+
+// IsNode marks Webhook as a Node.
+func (*Webhook) IsNode() {}
+
+// IsNode marks WebhookDelivery as a Node.
+func (*WebhookDelivery) IsNode() {}

@@ -12,6 +12,12 @@
 //   - SIGTERM under load, with requests held behind a lock when it comes;
 //   - on SQLite: the database locked by BEGIN EXCLUSIVE for 5 s, and a read-only database file.
 //
+// The webhook test (webhooks_test.go) drives its own world: a receiver that fails its first
+// deliveries and holds one until the server delivering it is killed with SIGKILL; the server is
+// restarted beside a second process on the same database, and every committed event must reach
+// the receiver (duplicates only from the attempts the kill interrupted, never one event twice at
+// once), with every other attempt recorded.
+//
 // A writer sends one change at a time and sends it again, unchanged, until it is acknowledged
 // (HTTP 200 with the mutation's data and no error): the three mutations are idempotent, so the
 // task's history must then hold exactly one event for every change that changed something, in

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -105,11 +106,12 @@ type server struct {
 // serverUser runs the server as another OS user (nil: as this process's).
 type serverUser = syscall.Credential
 
-// startServer starts the server on the database url and returns once it serves (it prints
-// "taskql: API at http://HOST:PORT/query"). It is killed when the test ends if still running.
-func startServer(t *testing.T, url string, as *serverUser) *server {
+// startServer starts the server on the database url, with serveArgs and then extra, and returns
+// once it serves (it prints "taskql: API at http://HOST:PORT/query"). It is killed when the test
+// ends if still running.
+func startServer(t *testing.T, url string, as *serverUser, extra ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary(t), serveArgs...)
+	cmd := exec.Command(binary(t), append(slices.Clone(serveArgs), extra...)...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "TASKQL_LISTEN_DATABASE_URL=")
 	cmd.Dir = os.TempDir()
 	if as != nil {

@@ -12,6 +12,7 @@ var All = []Migration{
 	{ID: "0002_task_pages_by_organization", Up: taskPagesByOrganization},
 	{ID: "0003_json_kept_as_given", Up: jsonKeptAsGiven},
 	{ID: "0004_viewers_changed_notify", Up: viewersChangedNotify},
+	{ID: "0005_webhooks", Up: webhooks},
 }
 
 // Channel is the PostgreSQL channel on which the server processes of one database hear of each
@@ -209,6 +210,52 @@ func viewersChangedNotify(tx *gorm.DB, d Dialect) error {
 	for _, table := range []string{"tokens", "users", "companies"} {
 		stmts = append(stmts, `CREATE TRIGGER `+table+`_viewers_changed AFTER UPDATE OR DELETE OR TRUNCATE ON `+table+
 			` FOR EACH STATEMENT EXECUTE FUNCTION taskql_viewers_changed()`)
+	}
+	return execAll(tx, stmts...)
+}
+
+// webhooks holds DESIGN §10's webhooks: the endpoints (their secrets, which sign and so are kept
+// as given), the outbox (one row per event and webhook, written in the change's transaction; a
+// row is due when next_attempt_at has passed and done_at is unset, and claiming it moves
+// next_attempt_at past the lease, so a row whose worker died is due again once the lease ends)
+// and every delivery attempt, at most one per attempt number of a row. Removing a webhook removes
+// its rows.
+func webhooks(tx *gorm.DB, d Dialect) error {
+	stmts := []string{
+		`CREATE TABLE webhooks (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			organization_id TEXT NOT NULL REFERENCES organizations (id),
+			url TEXT NOT NULL,
+			secret TEXT NOT NULL,
+			created_by_id TEXT REFERENCES users (id),
+			created_at {ts} NOT NULL)`,
+		`CREATE INDEX webhooks_organization_id ON webhooks (organization_id, id)`,
+		`CREATE TABLE webhook_outbox (
+			webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+			event_id TEXT NOT NULL REFERENCES events (id),
+			attempts INTEGER NOT NULL DEFAULT 0,
+			next_attempt_at {ts} NOT NULL,
+			created_at {ts} NOT NULL,
+			done_at {ts},
+			delivered BOOLEAN NOT NULL DEFAULT FALSE,
+			PRIMARY KEY (webhook_id, event_id))`,
+		`CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE done_at IS NULL`,
+		`CREATE INDEX webhook_outbox_event_id ON webhook_outbox (event_id)`,
+		`CREATE TABLE webhook_deliveries (
+			id TEXT PRIMARY KEY CHECK (length(id) <= 32),
+			webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+			event_id TEXT NOT NULL,
+			attempt INTEGER NOT NULL,
+			at {ts} NOT NULL,
+			duration_ms INTEGER NOT NULL,
+			outcome TEXT NOT NULL CHECK (outcome IN ('DELIVERED', 'REJECTED', 'UNREACHABLE', 'REFUSED')),
+			status_code INTEGER,
+			error TEXT,
+			UNIQUE (webhook_id, event_id, attempt),
+			FOREIGN KEY (webhook_id, event_id) REFERENCES webhook_outbox (webhook_id, event_id) ON DELETE CASCADE)`,
+	}
+	for i, s := range stmts {
+		stmts[i] = ddl(d, s)
 	}
 	return execAll(tx, stmts...)
 }

@@ -15,6 +15,9 @@ import (
 var (
 	// ErrForbidden: the viewer's access is not approved.
 	ErrForbidden = errors.New("forbidden")
+	// ErrAdminOnly: the operation is the organization's admins' (webhooks, DESIGN §10), and the
+	// viewer is not one (FORBIDDEN).
+	ErrAdminOnly = errors.New("only the organization's admins may do this")
 	// ErrNotFound: the thing does not exist or the viewer cannot see it; the two are never told apart.
 	ErrNotFound = errors.New("not found")
 )

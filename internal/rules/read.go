@@ -302,6 +302,10 @@ func (s *Service) Node(ctx context.Context, v *model.Viewer, id model.NodeID) (m
 		n, err = node(s.EventsByID(ctx, v, []model.EventID{model.EventID(id)}))
 	case model.PrefixTaskData:
 		n, err = node(s.TaskDataByID(ctx, v, []model.TaskDataID{model.TaskDataID(id)}))
+	case model.PrefixWebhook:
+		n, err = node(webhookNode(ctx, v, model.WebhookID(id), s.store.WebhooksByID))
+	case model.PrefixDelivery:
+		n, err = node(webhookNode(ctx, v, model.WebhookDeliveryID(id), s.store.WebhookDeliveriesByID))
 	}
 	if err == nil && n == nil {
 		err = notFound("node", string(id))

@@ -15,6 +15,7 @@ import (
 	"github.com/taskql/taskql/internal/auth"
 	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/internal/webhook"
 	"github.com/taskql/taskql/model"
 )
 
@@ -39,6 +40,7 @@ type Service struct {
 	hub          hub
 	viewers      *viewerCache
 	writers      *writers
+	guard        webhook.Guard
 	stats        struct{ published, delivered, heard, viewerHits, forgotten atomic.Int64 }
 }
 

@@ -479,6 +479,10 @@ func TestEveryReadThatTakesIDsIsCalledWithForeignOrHiddenIDs(t *testing.T) {
 			// (TestInvisibleTaskIsNotFoundBeforeAnyUserIsLookedAt, TestBulkInvisibleTaskIsNotFoundAndChangesNothing).
 			continue
 		}
+		if strings.Contains(m.Name, "Webhook") {
+			// Org admins' only: TestWebhooksOfAnotherOrganizationDoNotExist.
+			continue
+		}
 		for j := 1; j < m.Type.NumIn(); j++ { // In(0) is the receiver
 			if takesIDs(m.Type.In(j)) && !tabled[m.Name] {
 				t.Errorf("%s takes ids (%s) but readsOfIDs does not call it: add it to the table", m.Name, m.Type.In(j))

@@ -22,6 +22,7 @@ func TestDemoLoadsOnceOnly(t *testing.T) {
 		want := map[string]int64{
 			"organizations": 2, "companies": 3, "users": 7, "tokens": 7, "projects": 3, "project_members": 9,
 			"phases": 6, "events": 1, "tasks": 9, "task_data": 1, "task_assignees": 8,
+			"webhooks": 0, "webhook_outbox": 0, "webhook_deliveries": 0,
 		}
 		if diff := cmp.Diff(want, counts(t, st)); diff != "" {
 			t.Errorf("rows per table (-want +got):\n%s", diff)

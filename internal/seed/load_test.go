@@ -59,6 +59,7 @@ func TestLoadWritesEveryRow(t *testing.T) {
 		want := map[string]int64{
 			"organizations": 2, "companies": 3, "users": 3, "tokens": 2, "projects": 2, "project_members": 2,
 			"phases": 3, "events": 1, "tasks": 2, "task_data": 1, "task_assignees": 3,
+			"webhooks": 0, "webhook_outbox": 0, "webhook_deliveries": 0,
 		}
 		if diff := cmp.Diff(want, counts(t, st)); diff != "" {
 			t.Errorf("rows per table (-want +got):\n%s", diff)

@@ -57,14 +57,17 @@ type Change struct {
 
 // WriteChanges applies the net changes of several tasks' assignees under their locks and records
 // one event for each, in a number of statements that does not grow with the tasks or the users:
-// one on PostgreSQL, at most four on SQLite. Each change takes effect at one time, set as its
+// one on PostgreSQL, at most five on SQLite. Each change takes effect at one time, set as its
 // event's timestamp, its task's modifiedAt and the assignment time of the users it adds. Under the
 // lock that time orders the changes to one task as they took effect (DESIGN §1): on PostgreSQL it
 // is the database's clock_timestamp() (one clock for every server process; now() would be the
 // transaction's start); SQLite serialises writers and takes this machine's clock. Either way it is
 // at least a microsecond after the task's last modifiedAt, so that every change gives the task a
 // new version (model.VersionOf) even when a clock steps back. An added user already assigned is
-// left as it was (ON CONFLICT DO NOTHING on the unique key), so a retried write is harmless.
+// left as it was (ON CONFLICT DO NOTHING on the unique key), so a retried write is harmless. Each
+// event enters the webhook outbox, one row per webhook of its organization, in the same statement on
+// PostgreSQL and the same transaction on SQLite (DESIGN §10): it is delivered exactly when the
+// change commits.
 func (s *Store) WriteChanges(ctx context.Context, changes []*Change) error {
 	if len(changes) == 0 {
 		return nil
@@ -127,10 +130,16 @@ func (s *Store) writeChangesAtOnce(ctx context.Context, changes []*Change) error
 			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
 				AS e(id, organization_id, name, actor_id, entity, entity_id, message, data)
 			JOIN touched ON touched.id = e.entity_id
+		), outbox AS (
+			INSERT INTO webhook_outbox (webhook_id, event_id, next_attempt_at, created_at)
+			SELECT w.id, e.id, touched.modified_at, touched.modified_at
+			FROM unnest(?::text[], ?::text[], ?::text[]) AS e(id, organization_id, entity_id)
+			JOIN touched ON touched.id = e.entity_id JOIN webhooks w ON w.organization_id = e.organization_id
 		)
 		SELECT id, modified_at FROM touched`,
 		tasks, removedTask, removedUser, addedTask, addedUser,
 		events, orgs, names, actors, entities, entityIDs, messages, data,
+		events, orgs, entityIDs,
 	).Rows()
 	if err != nil {
 		return err
@@ -208,7 +217,16 @@ func (s *Store) writeChangesStepByStep(ctx context.Context, changes []*Change) e
 			return err
 		}
 	}
-	return s.q(ctx).Create(&recorded).Error
+	if err := s.q(ctx).Create(&recorded).Error; err != nil {
+		return err
+	}
+	eventIDs := make([]model.EventID, len(recorded))
+	for i, e := range recorded {
+		eventIDs[i] = e.ID
+	}
+	return s.q(ctx).Exec(`INSERT INTO webhook_outbox (webhook_id, event_id, next_attempt_at, created_at)
+		SELECT w.id, e.id, e.timestamp, e.timestamp FROM events e JOIN webhooks w ON w.organization_id = e.organization_id
+		WHERE e.id IN ?`, eventIDs).Error
 }
 
 // texts passes strings as one PostgreSQL text[] parameter (GORM would spread a slice into a

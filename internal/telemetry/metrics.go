@@ -77,3 +77,23 @@ func (m *Metrics) Gauge(name, help string, read func() float64) {
 func (m *Metrics) Counter(name, help string, read func() float64) {
 	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, read))
 }
+
+// CounterVec adds counters, one per value of label, read when scraped, such as the webhook
+// attempts by outcome.
+func (m *Metrics) CounterVec(name, help, label string, read func() map[string]float64) {
+	m.registry.MustRegister(&counterVec{desc: prometheus.NewDesc(name, help, []string{label}, nil), read: read})
+}
+
+// counterVec is a collector of counters read from a function.
+type counterVec struct {
+	desc *prometheus.Desc
+	read func() map[string]float64
+}
+
+func (c *counterVec) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *counterVec) Collect(ch chan<- prometheus.Metric) {
+	for value, n := range c.read() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, n, value)
+	}
+}
