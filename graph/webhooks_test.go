@@ -217,3 +217,32 @@ func TestWebhookDeliversEveryAttemptRecorded(t *testing.T) {
 		}
 	}, rules.WithWebhookGuard(webhook.Guard{AllowPrivate: true}))
 }
+
+// DESIGN §10: a bulk call writes one outbox row per webhook for each task it changed, each naming
+// that task's event, and none for a task it left as it was; a refused bulk call writes none.
+func TestABulkCallFillsTheOutboxPerChangedTask(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *api) {
+		for _, path := range []string{"/one", "/two"} {
+			a.post(tokAdmin, createWebhookDoc, map[string]any{"u": "http://127.0.0.1:9" + path, "s": testSecret}).ok()
+		}
+		// gus is no member of the project: the whole call is refused.
+		if got := a.post(tokAda, `mutation { assignUsersToTasks(taskIds: ["tsk_03logo", "tsk_02copy"], userIds: ["usr_gus"]) { id } }`, nil).codes(); len(got) != 1 || got[0] != "UNPROCESSABLE" {
+			t.Fatalf("a bulk call with a user of no project: %v, want UNPROCESSABLE", got)
+		}
+		// tsk_01plan already holds ada: it does not change.
+		a.post(tokAda, `mutation { assignUsersToTasks(taskIds: ["tsk_03logo", "tsk_01plan", "tsk_02copy"], userIds: ["usr_ada"]) { id } }`, nil).ok()
+
+		var rows []struct{ Entity string }
+		if err := a.st.Gorm().Raw(`SELECT e.entity_id AS entity FROM webhook_outbox o JOIN events e ON e.id = o.event_id
+			ORDER BY e.entity_id`).Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.Entity)
+		}
+		if want := "tsk_02copy tsk_02copy tsk_03logo tsk_03logo"; strings.Join(got, " ") != want {
+			t.Errorf("outbox rows name the events of [%s], want [%s]: one per webhook of each changed task", strings.Join(got, " "), want)
+		}
+	}, rules.WithWebhookGuard(webhook.Guard{AllowPrivate: true}))
+}

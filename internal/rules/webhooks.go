@@ -14,7 +14,7 @@ import (
 // Webhooks (DESIGN §10). An organization's admins register, list and remove its webhooks and read
 // their delivery attempts; anybody else is FORBIDDEN, and a webhook of another organization does
 // not exist (NOT_FOUND). The secret is write-only. Each change's event enters the outbox of its
-// organization's webhooks in the change's own transaction (store.WriteChange), and the webhook
+// organization's webhooks in the change's own transaction (store.WriteChanges), and the webhook
 // package delivers it.
 
 // MaxWebhooks is how many webhooks one organization may hold: each multiplies the deliveries of
