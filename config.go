@@ -70,12 +70,7 @@ func parseServe(args []string) (config, error) {
 	fs.IntVar(&l.SubscriptionsPerConnection, "max-subscriptions-per-connection", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_CONNECTION", l.SubscriptionsPerConnection), "most subscriptions of one WebSocket connection")
 	fs.IntVar(&l.SubscriptionsPerToken, "max-subscriptions-per-token", envInt("TASKQL_MAX_SUBSCRIPTIONS_PER_TOKEN", l.SubscriptionsPerToken), "most subscriptions of one token")
 	fs.StringVar(&c.trustedDocsPath, "trusted-documents", os.Getenv("TASKQL_TRUSTED_DOCUMENTS"), "run only the operations of this `FILE` (production; see README)")
-	w := &c.webhooks
-	w.Backoff = webhook.DefaultBackoff
-	fs.BoolVar(&w.Guard.AllowPrivate, "webhook-allow-private", envBool("TASKQL_WEBHOOK_ALLOW_PRIVATE"), "let webhooks reach loopback, private and link-local addresses (refused by default)")
-	fs.DurationVar(&w.Timeout, "webhook-timeout", envDuration("TASKQL_WEBHOOK_TIMEOUT", webhook.DefaultTimeout), "longest one webhook delivery attempt may take; a claimed event is delivered again after twice this when its process died")
-	fs.DurationVar(&w.Backoff.Base, "webhook-retry-base", envDuration("TASKQL_WEBHOOK_RETRY_BASE", w.Backoff.Base), "the wait before the first retry of a webhook delivery, doubled at each retry (with jitter) up to an hour, for 24 h")
-	fs.DurationVar(&w.Poll, "webhook-poll", envDuration("TASKQL_WEBHOOK_POLL", time.Second), "how often the webhook worker reads the outbox for events of other processes and retries that are due")
+	webhookFlags(fs, &c.webhooks)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -92,7 +87,7 @@ func parseServe(args []string) (config, error) {
 	if c.replicaURL != "" && c.readYourWrites <= 0 {
 		return c, errors.New("serve: --read-your-writes must be positive")
 	}
-	if w.Timeout <= 0 || w.Backoff.Base <= 0 || w.Poll <= 0 {
+	if w := c.webhooks; w.Timeout <= 0 || w.Backoff.Base <= 0 || w.Poll <= 0 {
 		return c, errors.New("serve: --webhook-timeout, --webhook-retry-base and --webhook-poll must be positive")
 	}
 	c.ratePerSecond = *rate
@@ -103,6 +98,15 @@ func parseServe(args []string) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// webhookFlags are serve's flags of the webhook worker (DESIGN §10).
+func webhookFlags(fs *flag.FlagSet, w *webhook.Config) {
+	w.Backoff = webhook.DefaultBackoff
+	fs.BoolVar(&w.Guard.AllowPrivate, "webhook-allow-private", envBool("TASKQL_WEBHOOK_ALLOW_PRIVATE"), "let webhooks reach loopback, private and link-local addresses (refused by default)")
+	fs.DurationVar(&w.Timeout, "webhook-timeout", envDuration("TASKQL_WEBHOOK_TIMEOUT", webhook.DefaultTimeout), "longest one webhook delivery attempt may take; a claimed event is delivered again after twice this when its process died")
+	fs.DurationVar(&w.Backoff.Base, "webhook-retry-base", envDuration("TASKQL_WEBHOOK_RETRY_BASE", w.Backoff.Base), "the wait before the first retry of a webhook delivery, doubled at each retry (with jitter) up to an hour, for 24 h")
+	fs.DurationVar(&w.Poll, "webhook-poll", envDuration("TASKQL_WEBHOOK_POLL", time.Second), "how often the webhook worker reads the outbox for events of other processes and retries that are due")
 }
 
 // graphOptions are the handler's options of the configuration. It reads the trusted documents,

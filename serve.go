@@ -57,17 +57,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer bus.Close()
 	hooks := webhook.New(st, c.webhooks)
-	ruleOpts := []rules.Option{rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus), rules.WithWebhookGuard(c.webhooks.Guard),
-		rules.OnAssigneesChanged(func(rules.AssigneesChanged) { hooks.Nudge() })}
-	if st.Dialect() == migrate.Postgres {
-		// PostgreSQL tells every process when tokens, users or companies change (migration 0004);
-		// SQLite cannot tell this process of `taskql token revoke` run beside it.
-		ruleOpts = append(ruleOpts, rules.WithViewerCache(viewerCacheTTL))
-	}
-	if c.replicaURL != "" {
-		ruleOpts = append(ruleOpts, rules.WithReadYourWrites(c.readYourWrites))
-	}
-	svc := rules.New(st, ruleOpts...)
+	svc := rules.New(st, c.ruleOptions(st, bus, hooks)...)
 	go svc.Deliver(context.WithoutCancel(ctx))
 	if err := observe(tel, st, svc, &opts); err != nil {
 		return err
@@ -162,6 +152,22 @@ func observeReplica(tel *telemetry.Telemetry, st *store.Store) {
 	tel.Metrics.Counter("taskql_replica_fallbacks_total", "Reads the replica failed to answer, which the primary then answered.",
 		func() float64 { return float64(st.ReplicaStats().Fallbacks) })
 }
+// ruleOptions are the rules' options of serve: its limits, its bus, the viewer cache where the
+// database tells every process of a changed viewer, and the webhook worker woken by each change.
+func (c config) ruleOptions(st *store.Store, bus pubsub.Bus, hooks *webhook.Worker) []rules.Option {
+	opts := []rules.Option{rules.WithMaxAssignees(c.maxAssignees), rules.WithBus(bus), rules.WithWebhookGuard(c.webhooks.Guard),
+		rules.OnAssigneesChanged(func(rules.AssigneesChanged) { hooks.Nudge() })}
+	if st.Dialect() == migrate.Postgres {
+		// PostgreSQL tells every process when tokens, users or companies change (migration 0004);
+		// SQLite cannot tell this process of `taskql token revoke` run beside it.
+		opts = append(opts, rules.WithViewerCache(viewerCacheTTL))
+	}
+	if c.replicaURL != "" {
+		opts = append(opts, rules.WithReadYourWrites(c.readYourWrites))
+	}
+	return opts
+}
+
 
 // listen serves the API on --addr, and in production the metrics on --metrics-addr when set,
 // never behind the public API's port (DESIGN §8). drain is called when serving stops.

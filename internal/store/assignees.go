@@ -92,27 +92,7 @@ func (s *Store) WriteChanges(ctx context.Context, changes []*Change) error {
 // writeChangesAtOnce is WriteChanges on PostgreSQL: one statement, the arrays of every change
 // unnested.
 func (s *Store) writeChangesAtOnce(ctx context.Context, changes []*Change) error {
-	var (
-		tasks, events, orgs, names, actors, entities, entityIDs, messages, data texts
-		removedTask, removedUser, addedTask, addedUser                          texts
-	)
-	for _, c := range changes {
-		e := c.Event
-		tasks = append(tasks, text(string(c.Task)))
-		for _, u := range c.Removed {
-			removedTask, removedUser = append(removedTask, text(string(c.Task))), append(removedUser, text(string(u)))
-		}
-		for _, u := range c.Added {
-			addedTask, addedUser = append(addedTask, text(string(c.Task))), append(addedUser, text(string(u)))
-		}
-		var actor *string
-		if e.ActorID != nil {
-			actor = text(string(*e.ActorID))
-		}
-		events, orgs, names = append(events, text(string(e.ID))), append(orgs, text(string(e.OrganizationID))), append(names, text(e.Name))
-		actors, entities, entityIDs = append(actors, actor), append(entities, text(e.Entity)), append(entityIDs, text(e.EntityID))
-		messages, data = append(messages, e.Message), append(data, text(string(e.Data)))
-	}
+	c := changeColumnsOf(changes)
 	rows, err := s.q(ctx).Raw(`WITH touched AS (
 			UPDATE tasks SET modified_at = GREATEST(clock_timestamp(), tasks.modified_at + interval '1 microsecond')
 			WHERE tasks.id = ANY (?::text[]) RETURNING tasks.id, tasks.modified_at
@@ -137,9 +117,9 @@ func (s *Store) writeChangesAtOnce(ctx context.Context, changes []*Change) error
 			JOIN touched ON touched.id = e.entity_id JOIN webhooks w ON w.organization_id = e.organization_id
 		)
 		SELECT id, modified_at FROM touched`,
-		tasks, removedTask, removedUser, addedTask, addedUser,
-		events, orgs, names, actors, entities, entityIDs, messages, data,
-		events, orgs, entityIDs,
+		c.tasks, c.removedTask, c.removedUser, c.addedTask, c.addedUser,
+		c.events, c.orgs, c.names, c.actors, c.entities, c.entityIDs, c.messages, c.data,
+		c.events, c.orgs, c.entityIDs,
 	).Rows()
 	if err != nil {
 		return err
@@ -227,6 +207,34 @@ func (s *Store) writeChangesStepByStep(ctx context.Context, changes []*Change) e
 	return s.q(ctx).Exec(`INSERT INTO webhook_outbox (webhook_id, event_id, next_attempt_at, created_at)
 		SELECT w.id, e.id, e.timestamp, e.timestamp FROM events e JOIN webhooks w ON w.organization_id = e.organization_id
 		WHERE e.id IN ?`, eventIDs).Error
+}
+
+// changeColumns are the changes of WriteChanges as PostgreSQL arrays, a column each, for unnest.
+type changeColumns struct {
+	tasks, events, orgs, names, actors, entities, entityIDs, messages, data texts
+	removedTask, removedUser, addedTask, addedUser                          texts
+}
+
+func changeColumnsOf(changes []*Change) changeColumns {
+	var c changeColumns
+	for _, ch := range changes {
+		e, task := ch.Event, text(string(ch.Task))
+		c.tasks = append(c.tasks, task)
+		for _, u := range ch.Removed {
+			c.removedTask, c.removedUser = append(c.removedTask, task), append(c.removedUser, text(string(u)))
+		}
+		for _, u := range ch.Added {
+			c.addedTask, c.addedUser = append(c.addedTask, task), append(c.addedUser, text(string(u)))
+		}
+		var actor *string
+		if e.ActorID != nil {
+			actor = text(string(*e.ActorID))
+		}
+		c.events, c.orgs, c.names = append(c.events, text(string(e.ID))), append(c.orgs, text(string(e.OrganizationID))), append(c.names, text(e.Name))
+		c.actors, c.entities, c.entityIDs = append(c.actors, actor), append(c.entities, text(e.Entity)), append(c.entityIDs, text(e.EntityID))
+		c.messages, c.data = append(c.messages, e.Message), append(c.data, text(string(e.Data)))
+	}
+	return c
 }
 
 // texts passes strings as one PostgreSQL text[] parameter (GORM would spread a slice into a
