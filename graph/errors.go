@@ -18,19 +18,8 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
-// The codes of extensions.code (DESIGN §3). gqlgen sets its own GRAPHQL_PARSE_FAILED,
-// GRAPHQL_VALIDATION_FAILED, COMPLEXITY_LIMIT_EXCEEDED and PERSISTED_QUERY_NOT_FOUND; the guards
-// (internal/guard) RATE_LIMITED.
-const (
-	codeUnauthenticated = "UNAUTHENTICATED"
-	codeForbidden       = "FORBIDDEN"
-	codeNotFound        = "NOT_FOUND"
-	codeBadUserInput    = guard.CodeBadUserInput
-	codeUnprocessable   = "UNPROCESSABLE"
-	codeConflict        = "CONFLICT"
-	codeUnavailable     = guard.CodeUnavailable
-	codeInternal        = "INTERNAL_SERVER_ERROR"
-)
+// The codes of extensions.code are guard's (DESIGN §3); gqlgen sets its own GRAPHQL_PARSE_FAILED,
+// GRAPHQL_VALIDATION_FAILED, COMPLEXITY_LIMIT_EXCEEDED and PERSISTED_QUERY_NOT_FOUND.
 
 // unavailableMessage is what a client learns when the database cannot do the work now.
 const unavailableMessage = "the service is temporarily unavailable, or the operation ran past its deadline; retry"
@@ -63,27 +52,27 @@ func classify(err error) (code, msg string, ext map[string]any, ok bool) {
 		for i, v := range ve.Violations {
 			vs[i] = violation{UserID: v.UserID, Reason: v.Reason, TaskID: v.TaskID}
 		}
-		return codeUnprocessable, ve.Error(), map[string]any{"userIds": ve.UserIDs(), "violations": vs}, true
+		return guard.CodeUnprocessable, ve.Error(), map[string]any{"userIds": ve.UserIDs(), "violations": vs}, true
 	case errors.As(err, &ce):
-		return codeConflict, ce.Error(), map[string]any{"version": ce.Version}, true
+		return guard.CodeConflict, ce.Error(), map[string]any{"version": ce.Version}, true
 	case errors.Is(err, auth.ErrUnauthenticated):
-		return codeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid token", nil, true
+		return guard.CodeUnauthenticated, "authentication required: send Authorization: Bearer <token> with a valid token", nil, true
 	case errors.Is(err, rules.ErrAdminOnly):
-		return codeForbidden, "only the organization's admins may manage its webhooks", nil, true
+		return guard.CodeForbidden, "only the organization's admins may manage its webhooks", nil, true
 	case errors.Is(err, rules.ErrForbidden):
-		return codeForbidden, "the viewer's access is not approved", nil, true
+		return guard.CodeForbidden, "the viewer's access is not approved", nil, true
 	case errors.As(err, &nf):
-		return codeNotFound, nf.Error(), nil, true
+		return guard.CodeNotFound, nf.Error(), nil, true
 	case errors.Is(err, rules.ErrNotFound):
-		return codeNotFound, "not found", nil, true
+		return guard.CodeNotFound, "not found", nil, true
 	case errors.As(err, &in):
-		return codeBadUserInput, in.Error(), nil, true
+		return guard.CodeBadUserInput, in.Error(), nil, true
 	case errors.As(err, &le):
 		return guard.CodeRateLimited, le.Error(), nil, true
 	case rules.Unavailable(err):
-		return codeUnavailable, unavailableMessage, nil, true
+		return guard.CodeUnavailable, unavailableMessage, nil, true
 	}
-	return codeInternal, internalMessage, nil, false
+	return guard.CodeInternal, internalMessage, nil, false
 }
 
 // maxMessageRunes bounds an error's message. A message may name what the client sent (a field, an
@@ -103,7 +92,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 func presentErrorUnbounded(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	code, msg, ext, ok := classify(err)
-	if code == codeUnavailable {
+	if code == guard.CodeUnavailable {
 		// The store logs an outage once when it starts; one line a request would drown it.
 		slog.DebugContext(ctx, "unavailable", "request_id", guard.RequestID(ctx), "path", gqlErr.Path.String(), "err", err)
 	}
@@ -112,7 +101,7 @@ func presentErrorUnbounded(ctx context.Context, err error) *gqlerror.Error {
 		if errors.As(err, &own) && own.Err == nil {
 			// gqlgen's own error about the request (a bad argument value): it reveals nothing.
 			if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
-				gqlErr.Extensions = map[string]any{"code": codeBadUserInput}
+				gqlErr.Extensions = map[string]any{"code": guard.CodeBadUserInput}
 			}
 			return gqlErr
 		}
@@ -143,7 +132,7 @@ func refuse(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg, _, ok := classify(err)
 	status := http.StatusUnauthorized
 	switch {
-	case code == codeUnavailable:
+	case code == guard.CodeUnavailable:
 		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "1")
 	case !ok:

@@ -21,12 +21,12 @@ func checkBody(render guard.Render, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			if !isJSON(r) {
-				render.Refuse(w, r, guard.Refusal{Status: http.StatusUnsupportedMediaType, Code: codeBadUserInput, Limit: "request",
+				render.Refuse(w, r, guard.Refusal{Status: http.StatusUnsupportedMediaType, Code: guard.CodeBadUserInput, Limit: "request",
 					Message: "a GraphQL request by POST must be application/json"})
 				return
 			}
 			if msg := bodyProblem(guard.Body(r.Context())); msg != "" {
-				render.Refuse(w, r, guard.Refusal{Status: http.StatusBadRequest, Code: codeBadUserInput, Limit: "request", Message: msg})
+				render.Refuse(w, r, guard.Refusal{Status: http.StatusBadRequest, Code: guard.CodeBadUserInput, Limit: "request", Message: msg})
 				return
 			}
 		}

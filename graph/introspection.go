@@ -9,6 +9,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/taskql/taskql/internal/guard"
 )
 
 // introspectionGate lets an operation introspect the schema only where it is allowed: in development
@@ -35,7 +37,7 @@ func (i introspectionGate) MutateOperationContext(ctx context.Context, opCtx *gr
 	}
 	refused(ctx, "introspection")
 	if v := viewer(ctx); v != nil && !v.IsAccessApproved {
-		return refusal(codeForbidden, "the viewer's access is not approved")
+		return refusal(guard.CodeForbidden, "the viewer's access is not approved")
 	}
 	return refusal(errcode.ValidationFailed, "introspection is disabled on this server")
 }

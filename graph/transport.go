@@ -10,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/taskql/taskql/internal/guard"
 )
 
 // queryOverGET runs a query sent by GET (GraphQL over HTTP), as gqlgen's transport.GET does, with
@@ -37,7 +39,7 @@ func (queryOverGET) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 			dec.UseNumber()
 			if err := dec.Decode(into); err != nil {
 				writeErrors(w, http.StatusBadRequest, gqlerror.List{{Message: name + " must be a JSON object",
-					Extensions: map[string]any{"code": codeBadUserInput}}})
+					Extensions: map[string]any{"code": guard.CodeBadUserInput}}})
 				return
 			}
 		}
@@ -70,7 +72,7 @@ func (operationOverPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	dec.UseNumber()
 	if err := dec.Decode(raw); err != nil {
 		writeErrors(w, http.StatusBadRequest, gqlerror.List{{Message: "the request body is not a JSON object of a GraphQL request",
-			Extensions: map[string]any{"code": codeBadUserInput}}})
+			Extensions: map[string]any{"code": guard.CodeBadUserInput}}})
 		return
 	}
 	raw.ReadTime.End = graphql.Now()
@@ -101,7 +103,7 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	if queriesOnly && opCtx.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", "POST")
 		writeErrors(w, http.StatusMethodNotAllowed, gqlerror.List{{Message: "a " + string(opCtx.Operation.Operation) +
-			" must be sent by POST; GET runs queries only", Extensions: map[string]any{"code": codeBadUserInput}}})
+			" must be sent by POST; GET runs queries only", Extensions: map[string]any{"code": guard.CodeBadUserInput}}})
 		return
 	}
 	responses, ctx := exec.DispatchOperation(r.Context(), opCtx)
@@ -154,7 +156,7 @@ func writeResponse(w http.ResponseWriter, resp any) {
 	}
 	b, err := json.Marshal(resp)
 	if err != nil {
-		b = []byte(`{"errors":[{"message":"` + internalMessage + `","extensions":{"code":"` + codeInternal + `"}}],"data":null}`)
+		b = []byte(`{"errors":[{"message":"` + internalMessage + `","extensions":{"code":"` + guard.CodeInternal + `"}}],"data":null}`)
 	}
 	_, _ = w.Write(b)
 }

@@ -19,7 +19,7 @@ import (
 // client.
 func decodeJSON(r *http.Request, dst any, what string) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return &errorBody{status: http.StatusUnsupportedMediaType, Code: codeBadUserInput,
+		return &errorBody{status: http.StatusUnsupportedMediaType, Code: guard.CodeBadUserInput,
 			Message: "the request body must be application/json: " + what}
 	}
 	body := guard.Body(r.Context())

@@ -14,19 +14,6 @@ import (
 	"github.com/taskql/taskql/model"
 )
 
-// The codes of DESIGN §3, the same a GraphQL client reads in extensions.code: a client moving
-// from one API to the other keeps its error handling.
-const (
-	codeUnauthenticated = "UNAUTHENTICATED"
-	codeForbidden       = "FORBIDDEN"
-	codeNotFound        = "NOT_FOUND"
-	codeBadUserInput    = guard.CodeBadUserInput
-	codeUnprocessable   = "UNPROCESSABLE"
-	codeConflict        = "CONFLICT"
-	codeUnavailable     = guard.CodeUnavailable
-	codeInternal        = "INTERNAL_SERVER_ERROR"
-)
-
 // errorBody is the one JSON shape of every REST error (DESIGN §9): {"message", "code"}, and for
 // a rule violation (422) the offending users as GraphQL's UNPROCESSABLE lists them.
 type errorBody struct {
@@ -71,25 +58,25 @@ func classify(err error) (status int, body errorBody, ok bool) {
 		for i, v := range ve.Violations {
 			vs[i] = violation{UserID: v.UserID, Reason: v.Reason}
 		}
-		return http.StatusUnprocessableEntity, errorBody{Code: codeUnprocessable, Message: ve.Error(),
+		return http.StatusUnprocessableEntity, errorBody{Code: guard.CodeUnprocessable, Message: ve.Error(),
 			UserIDs: ve.UserIDs(), Violations: vs}, true
 	case errors.As(err, &ce):
-		return http.StatusPreconditionFailed, errorBody{Code: codeConflict, Message: ce.Error(), Version: ce.Version}, true
+		return http.StatusPreconditionFailed, errorBody{Code: guard.CodeConflict, Message: ce.Error(), Version: ce.Version}, true
 	case errors.Is(err, auth.ErrUnauthenticated):
-		return http.StatusUnauthorized, errorBody{Code: codeUnauthenticated,
+		return http.StatusUnauthorized, errorBody{Code: guard.CodeUnauthenticated,
 			Message: "authentication required: send Authorization: Bearer <token> with a valid token"}, true
 	case errors.Is(err, rules.ErrForbidden):
-		return http.StatusForbidden, errorBody{Code: codeForbidden, Message: "the viewer's access is not approved"}, true
+		return http.StatusForbidden, errorBody{Code: guard.CodeForbidden, Message: "the viewer's access is not approved"}, true
 	case errors.As(err, &nf):
-		return http.StatusNotFound, errorBody{Code: codeNotFound, Message: nf.Error()}, true
+		return http.StatusNotFound, errorBody{Code: guard.CodeNotFound, Message: nf.Error()}, true
 	case errors.Is(err, rules.ErrNotFound):
-		return http.StatusNotFound, errorBody{Code: codeNotFound, Message: "not found"}, true
+		return http.StatusNotFound, errorBody{Code: guard.CodeNotFound, Message: "not found"}, true
 	case errors.As(err, &in):
-		return http.StatusBadRequest, errorBody{Code: codeBadUserInput, Message: in.Error()}, true
+		return http.StatusBadRequest, errorBody{Code: guard.CodeBadUserInput, Message: in.Error()}, true
 	case rules.Unavailable(err):
-		return http.StatusServiceUnavailable, errorBody{Code: codeUnavailable, Message: unavailableMessage}, true
+		return http.StatusServiceUnavailable, errorBody{Code: guard.CodeUnavailable, Message: unavailableMessage}, true
 	}
-	return http.StatusInternalServerError, errorBody{Code: codeInternal, Message: "internal server error"}, false
+	return http.StatusInternalServerError, errorBody{Code: guard.CodeInternal, Message: "internal server error"}, false
 }
 
 // writeFailure answers a request that failed, whether in a parser, in the rules, or at the auth

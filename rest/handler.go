@@ -104,7 +104,7 @@ func NewHandler(svc *rules.Service, o Options) http.Handler {
 	mux.Handle(RouteAssignee, methods{http.MethodDelete: h.endpoint(h.unassignUser)})
 	mux.Handle(RouteOpenAPI, methods{http.MethodGet: http.HandlerFunc(serveOpenAPI)})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusNotFound, errorBody{Code: codeNotFound, Message: "no endpoint at this path"})
+		writeError(w, r, http.StatusNotFound, errorBody{Code: guard.CodeNotFound, Message: "no endpoint at this path"})
 	})
 	return mux
 }
@@ -126,7 +126,7 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Allow", m.allow())
-	writeError(w, r, http.StatusMethodNotAllowed, errorBody{Code: codeBadUserInput,
+	writeError(w, r, http.StatusMethodNotAllowed, errorBody{Code: guard.CodeBadUserInput,
 		Message: "this path serves " + m.allow() + " only"})
 }
 

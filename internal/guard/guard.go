@@ -30,11 +30,19 @@ type Refusal struct {
 	Limit string
 }
 
-// The codes of the refusals.
+// The error codes of DESIGN §3: the guards' refusals use some, and both adapters answer every
+// domain error with one, the same in GraphQL's extensions.code and in a REST error's code, so a
+// client moving from one API to the other keeps its error handling.
 const (
-	CodeBadUserInput = "BAD_USER_INPUT"
-	CodeUnavailable  = "UNAVAILABLE"
-	CodeRateLimited  = "RATE_LIMITED"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeUnprocessable   = "UNPROCESSABLE"
+	CodeConflict        = "CONFLICT"
+	CodeRateLimited     = "RATE_LIMITED"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
 
 // Render writes a refusal in an adapter's error shape.
