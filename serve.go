@@ -152,6 +152,7 @@ func observeReplica(tel *telemetry.Telemetry, st *store.Store) {
 	tel.Metrics.Counter("taskql_replica_fallbacks_total", "Reads the replica failed to answer, which the primary then answered.",
 		func() float64 { return float64(st.ReplicaStats().Fallbacks) })
 }
+
 // ruleOptions are the rules' options of serve: its limits, its bus, the viewer cache where the
 // database tells every process of a changed viewer, and the webhook worker woken by each change.
 func (c config) ruleOptions(st *store.Store, bus pubsub.Bus, hooks *webhook.Worker) []rules.Option {
@@ -167,7 +168,6 @@ func (c config) ruleOptions(st *store.Store, bus pubsub.Bus, hooks *webhook.Work
 	}
 	return opts
 }
-
 
 // listen serves the API on --addr, and in production the metrics on --metrics-addr when set,
 // never behind the public API's port (DESIGN §8). drain is called when serving stops.
