@@ -47,6 +47,8 @@ var layout = map[string][]string{
 	"internal/seed": {"internal/auth", "internal/store", "model"},
 	// A fresh database per test.
 	"internal/testdb": {"internal/migrate", "internal/store"},
+	// The world the adapters' end-to-end tests start from.
+	"internal/testworld": {"internal/auth", "internal/store", "model"},
 	// The nouns: no I/O, no other package of the module.
 	"model": {},
 	// The benchmarks' tools.
