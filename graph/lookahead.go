@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/taskql/taskql/internal/rules"
+	"github.com/taskql/taskql/model"
 )
 
 // Look-ahead: a field that returns tasks reads, with them and in the same statement, the relations
@@ -54,4 +55,34 @@ func addTaskRelations(r *rules.Relations, oc *graphql.OperationContext, sel ast.
 		r.Phase = r.Phase || slices.Contains(phaseFields, f.Name)
 		r.Assignees = r.Assignees || slices.Contains(assigneeFields, f.Name)
 	}
+}
+
+// primaryAssignees are the tasks' primary assignees (rules.Primary), from the assignees each was
+// read with.
+func primaryAssignees(tasks []*model.Task) ([]*model.User, error) {
+	primary := make([]*model.User, len(tasks))
+	for i, t := range tasks {
+		users, err := t.Assignees()
+		if err != nil {
+			return nil, err
+		}
+		primary[i] = rules.Primary(users)
+	}
+	return primary, nil
+}
+
+// primaryAssigneeIDs are the ids of the tasks' primary assignees, nil for a task without one.
+func primaryAssigneeIDs(tasks []*model.Task) ([]*string, error) {
+	users, err := primaryAssignees(tasks)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]*string, len(users))
+	for i, u := range users {
+		if u != nil {
+			id := string(u.ID)
+			ids[i] = &id
+		}
+	}
+	return ids, nil
 }

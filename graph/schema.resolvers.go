@@ -256,31 +256,12 @@ func (r *taskResolver) TriggerEvent(ctx context.Context, objs []*model.Task) ([]
 
 // Assignee is the batch resolver for the assignee field.
 func (r *taskResolver) Assignee(ctx context.Context, objs []*model.Task) ([]*model.User, error) {
-	primary := make([]*model.User, len(objs))
-	for i, t := range objs {
-		users, err := t.Assignees()
-		if err != nil {
-			return nil, err
-		}
-		primary[i] = rules.Primary(users)
-	}
-	return primary, nil
+	return primaryAssignees(objs)
 }
 
 // AssigneeID is the batch resolver for the assigneeId field.
 func (r *taskResolver) AssigneeID(ctx context.Context, objs []*model.Task) ([]*string, error) {
-	users, err := r.Assignee(ctx, objs)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]*string, len(users))
-	for i, u := range users {
-		if u != nil {
-			id := string(u.ID)
-			ids[i] = &id
-		}
-	}
-	return ids, nil
+	return primaryAssigneeIDs(objs)
 }
 
 // AssignableUsers is the resolver for the assignableUsers field.
