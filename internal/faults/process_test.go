@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,55 +17,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// The binary under test, built once for the whole package by binary.
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
+	"github.com/taskql/taskql/internal/testdb"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	testdb.RemoveBinary()
 	os.Exit(code)
 }
 
-// binary builds the module's command (go build -o <tmp>/taskql <module root>) on first use and
-// returns its path. The directory is readable by every user: the read-only test runs it as one
-// that cannot write the database.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-		if err != nil || strings.TrimSpace(string(gomod)) == "" {
-			buildErr = fmt.Errorf("go env GOMOD: %v", err)
-			return
-		}
-		root := filepath.Dir(strings.TrimSpace(string(gomod)))
-		if binDir, buildErr = os.MkdirTemp("", "taskql-faults-"); buildErr != nil {
-			return
-		}
-		if buildErr = os.Chmod(binDir, 0o755); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "taskql")
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", binPath, root).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build %s: %v\n%s", root, err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build taskql: %v", buildErr)
-	}
-	return binPath
-}
+// binary is the module's command, built once for the package.
+func binary(t *testing.T) string { return testdb.Binary(t) }
 
 // runTaskql runs one of taskql's commands (seed, migrate) on the database url and returns what
 // it printed.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,47 +21,14 @@ import (
 	"github.com/taskql/taskql/internal/testdb"
 )
 
-// The binary under test, built once for the package.
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	testdb.RemoveBinary()
 	os.Exit(code)
 }
 
-// binary builds the module's command on first use and returns its path.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-		if err != nil || strings.TrimSpace(string(gomod)) == "" {
-			buildErr = fmt.Errorf("go env GOMOD: %v", err)
-			return
-		}
-		if binDir, buildErr = os.MkdirTemp("", "taskql-scale-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "taskql")
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", binPath, filepath.Dir(strings.TrimSpace(string(gomod)))).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build taskql: %v", buildErr)
-	}
-	return binPath
-}
+// binary is the module's command, built once for the package.
+func binary(t *testing.T) string { return testdb.Binary(t) }
 
 // database creates the database name on the cluster and returns its URL.
 func database(t *testing.T, c *testdb.Cluster, name string) string {
