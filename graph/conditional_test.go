@@ -37,11 +37,19 @@ func TestIfVersionOverTheWire(t *testing.T) {
 			seen = now
 		}
 
-		// Null is unconditional; a malformed version is BAD_USER_INPUT; a task the viewer cannot
-		// see is NOT_FOUND, not CONFLICT.
+		// Null is unconditional; versions are opaque, so any other string, well formed or not, is a
+		// CONFLICT that tells the current version; a task the viewer cannot see is NOT_FOUND, not
+		// CONFLICT.
 		a.mutate(tokAdmin, `assignUsers(taskId: "tsk_01plan", userIds: ["usr_ada"], ifVersion: null)`)
-		a.post(tokAdmin, `mutation { m: assignUsers(taskId: "tsk_01plan", userIds: ["usr_ada"], ifVersion: "Not-A-Version") { id } }`, nil).
-			wantError(`{"m": null}`, `{"message": "\"Not-A-Version\" is not a well-formed version", "path": ["m"], "extensions": {"code": "BAD_USER_INPUT"}}`)
+		now := version()
+		for _, other := range []string{"Not-A-Version", "", "0"} {
+			before := a.task("tsk_01plan")
+			a.post(tokAdmin, `mutation($v: String) { m: assignUsers(taskId: "tsk_01plan", userIds: ["usr_bob"], ifVersion: $v) { id } }`,
+				map[string]any{"v": other}).
+				wantError(`{"m": null}`, fmt.Sprintf(`{"message": "task tsk_01plan has changed since the version given: its version is now %s",
+					"path": ["m"], "extensions": {"code": "CONFLICT", "version": %q}}`, now, now))
+			wantNoChange(t, before, a.task("tsk_01plan"))
+		}
 		a.post(tokAda, `mutation { m: assignUsers(taskId: "tsk_beta", userIds: ["usr_ada"], ifVersion: "1") { id } }`, nil).
 			wantError(`{"m": null}`, `{"message": "task tsk_beta not found", "path": ["m"], "extensions": {"code": "NOT_FOUND"}}`)
 	})

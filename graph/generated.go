@@ -1598,8 +1598,8 @@ type Mutation {
     """
     The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
     the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
-    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
-    malformed version is BAD_USER_INPUT.
+    lock, after NOT_FOUND and before the users). Versions are opaque: any string that is not the
+    current version is a CONFLICT. Null or omitted: the write is unconditional.
     """
     ifVersion: String
   ): Task
@@ -1623,8 +1623,8 @@ type Mutation {
     """
     The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
     the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
-    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
-    malformed version is BAD_USER_INPUT.
+    lock, after NOT_FOUND and before the users). Versions are opaque: any string that is not the
+    current version is a CONFLICT. Null or omitted: the write is unconditional.
     """
     ifVersion: String
   ): Task
@@ -1643,8 +1643,8 @@ type Mutation {
     """
     The task's ` + "`" + `version` + "`" + ` as the client saw it: when the task has changed since, nothing changes and
     the error is CONFLICT with the current version in ` + "`" + `extensions.version` + "`" + ` (checked under the task's
-    lock, after NOT_FOUND and before the users). Null or omitted: the write is unconditional. A
-    malformed version is BAD_USER_INPUT.
+    lock, after NOT_FOUND and before the users). Versions are opaque: any string that is not the
+    current version is a CONFLICT. Null or omitted: the write is unconditional.
     """
     ifVersion: String
   ): Task

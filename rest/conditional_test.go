@@ -48,13 +48,22 @@ func TestIfMatchMakesWritesConditional(t *testing.T) {
 			seen = now
 		}
 
-		// * asks nothing; a weak tag, a list or a malformed version is 400; an invisible task is
-		// 404 whatever the version.
-		a.doIf(http.MethodPost, "/api/v1/steps/tsk_02copy/assignees", tokAda, jsonBody(`{"user_ids": ["usr_bob"]}`), "*").want(http.StatusCreated, nil)
-		for _, bad := range []string{`W/` + seen, seen + `, ` + seen, `"Not-A-Version"`, `abc`} {
-			a.doIf(http.MethodPost, "/api/v1/steps/tsk_02copy/assignees", tokAda, jsonBody(`{"user_ids": ["usr_bob"]}`), bad).
-				wantError(http.StatusBadRequest, "BAD_USER_INPUT")
+		// * asks nothing, and a list passes when one of its tags is the current version (RFC 9110
+		// §13.1.1); the comparison is strong, so a weak tag never matches, nor does what is no
+		// entity tag: 412, nothing changed. An invisible task is 404 whatever the version.
+		add := func(tags string) *response {
+			return a.doIf(http.MethodPost, "/api/v1/steps/tsk_02copy/assignees", tokAda, jsonBody(`{"user_ids": ["usr_bob"]}`), tags)
 		}
+		add("*").want(http.StatusCreated, nil)
+		seen = get()
+		for _, other := range []string{`W/` + seen, `"Not-A-Version", W/` + seen, `abc`, `""`} {
+			before := a.assigneeIDs(tokAda, "tsk_02copy")
+			if e := add(other).wantError(http.StatusPreconditionFailed, "CONFLICT"); `"`+e.Version+`"` != seen {
+				t.Errorf("If-Match: %s: 412 carries version %q, want %s", other, e.Version, seen)
+			}
+			wantIDs(t, "assignees after a 412", a.assigneeIDs(tokAda, "tsk_02copy"), before)
+		}
+		add(`"Not-A-Version", `+seen).want(http.StatusCreated, nil)
 		a.doIf(http.MethodDelete, "/api/v1/steps/tsk_beta/assignees/usr_zed", tokAda, nil, `"1"`).wantError(http.StatusNotFound, "NOT_FOUND")
 	})
 }

@@ -28,10 +28,7 @@ func (h *handler) setAssignee(r *http.Request) (call, error) {
 	if err := decodeJSON(r, &body, setAssigneeBody); err != nil {
 		return nil, err
 	}
-	ifs, err := ifMatch(r)
-	if err != nil {
-		return nil, err
-	}
+	ifs := ifMatch(r)
 	var assignee *model.UserID
 	if body.Assignee != nil {
 		id, err := model.ParseUserID(*body.Assignee)
@@ -111,10 +108,7 @@ func (h *handler) assignUsers(r *http.Request) (call, error) {
 	if err != nil {
 		return nil, err
 	}
-	ifs, err := ifMatch(r)
-	if err != nil {
-		return nil, err
-	}
+	ifs := ifMatch(r)
 	return func(ctx context.Context, v *model.Viewer) (reply, error) {
 		c, err := h.svc.AssignUsers(ctx, v, task, users, ifs...)
 		if err != nil {
@@ -135,10 +129,7 @@ func (h *handler) unassignUser(r *http.Request) (call, error) {
 	if err != nil {
 		return nil, err
 	}
-	ifs, err := ifMatch(r)
-	if err != nil {
-		return nil, err
-	}
+	ifs := ifMatch(r)
 	return func(ctx context.Context, v *model.Viewer) (reply, error) {
 		c, err := h.svc.UnassignUser(ctx, v, task, user, ifs...)
 		if err != nil {
@@ -148,29 +139,29 @@ func (h *handler) unassignUser(r *http.Request) (call, error) {
 	}, nil
 }
 
-// ifMatch reads the condition of a write from If-Match (DESIGN §10): one strong entity tag, the
-// task's version as an ETag gave it, or "*" (any: no condition); none without the header.
-// Anything else is malformed (400): a weak tag, which If-Match never matches, or a list.
-func ifMatch(r *http.Request) ([]rules.Condition, error) {
+// ifMatch reads the condition of a write from If-Match (DESIGN §10, RFC 9110 §13.1.1): none
+// without the header or with "*"; else the write needs the task's version to be one of the
+// header's strong entity tags, each the version an ETag gave. A weak tag never matches (If-Match
+// compares strongly), nor does anything that is not an entity tag: when nothing can match, the
+// write is refused as a conflict (412) with the current version, never applied.
+func ifMatch(r *http.Request) []rules.Condition {
 	values := r.Header.Values("If-Match")
 	if len(values) == 0 {
-		return nil, nil
+		return nil
 	}
-	tag := strings.TrimSpace(values[0])
-	if len(values) > 1 || tag == "" || strings.Contains(tag, ",") {
-		return nil, model.BadInput(`If-Match must hold one entity tag, the task's version as its ETag gave it ("…"), or *`)
+	var versions []string
+	for _, v := range values {
+		for _, tag := range strings.Split(v, ",") {
+			tag = strings.TrimSpace(tag)
+			if tag == "*" {
+				return nil
+			}
+			if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+				versions = append(versions, tag[1:len(tag)-1])
+			}
+		}
 	}
-	if tag == "*" {
-		return nil, nil
-	}
-	version, ok := strings.CutPrefix(tag, `"`)
-	if version, ok = strings.CutSuffix(version, `"`); !ok {
-		return nil, model.BadInput(`If-Match must hold the task's version as a strong entity tag, in double quotes, as its ETag gave it`)
-	}
-	if _, err := model.ParseVersion(version); err != nil {
-		return nil, err
-	}
-	return []rules.Condition{rules.IfVersion(version)}, nil
+	return []rules.Condition{rules.IfVersion(versions...)}
 }
 
 // etag is the ETag of a task's version.

@@ -195,10 +195,7 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, r request) ([]*Ch
 	if err != nil {
 		return nil, err
 	}
-	cond, err := condition(r.ifs)
-	if err != nil {
-		return nil, err
-	}
+	cond := conditions(r.ifs)
 	var done []*AssigneesChanged
 	var reply []*Changed
 	err = s.store.WithTx(ctx, func(tx *store.Store) error {
@@ -239,7 +236,7 @@ func (s *Service) change(ctx context.Context, v *model.Viewer, r request) ([]*Ch
 // lock locks the visible tasks among ids in id order and returns them in the order of ids: a task
 // missing is not found (the first in the order of ids), and a task that is no longer as the
 // condition expects is a conflict, both before any user is looked at.
-func (s *Service) lock(ctx context.Context, tx *store.Store, sc store.Scope, ids []model.TaskID, cond Condition) ([]store.LockedTask, error) {
+func (s *Service) lock(ctx context.Context, tx *store.Store, sc store.Scope, ids []model.TaskID, cond conditions) ([]store.LockedTask, error) {
 	rows, err := tx.LockTasks(ctx, sc, ids)
 	if err != nil {
 		return nil, err
