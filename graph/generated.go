@@ -1680,7 +1680,7 @@ type Mutation {
   createWebhook(
     """
     Where to POST the events: an absolute ` + "`" + `http` + "`" + ` or ` + "`" + `https` + "`" + ` URL without user or password, at most 2,048
-    characters.
+    characters, whose port (if given) is 1–65535 and whose IPv4 host (if one) is four decimal numbers.
     """
     url: String!
     """

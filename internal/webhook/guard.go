@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -57,11 +58,21 @@ func (g Guard) CheckURL(raw string) error {
 		return errors.New("url must name a host")
 	case u.User != nil:
 		return errors.New("url must not hold a user or password")
+	case !validPort(u.Port()):
+		return errors.New("url's port must be a number from 1 to 65535")
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if numericHost(host) {
+		// Browsers, curl and other receivers' tools read 127.1, 2130706433 or 0x7f000001 as IPv4
+		// addresses (the WHATWG URL standard); Go does not: only the dotted-quad form is taken,
+		// so that what the guard checks is the address everyone else would reach.
+		if _, err := netip.ParseAddr(host); err != nil {
+			return errors.New("url's host must be a name or an IP address in its usual form (four decimal numbers for IPv4)")
+		}
 	}
 	if g.AllowPrivate {
 		return nil
 	}
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return fmt.Errorf("url: %w", ErrRefused)
 	}
@@ -73,6 +84,25 @@ func (g Guard) CheckURL(raw string) error {
 
 // dialer connects only to the addresses the guard allows: Control sees each address after name
 // resolution, just before the connection is made.
+// validPort tells whether a URL's port (empty: the scheme's) can be dialled.
+func validPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// numericHost tells whether a URL's host is an IPv4 address in some form: by the WHATWG URL
+// standard, a host whose last label is a number (decimal, or hexadecimal after 0x) is one.
+func numericHost(host string) bool {
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		return strings.Trim(hex, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
+}
+
 func (g Guard) dialer(d *net.Dialer) func(ctx context.Context, network, address string) (net.Conn, error) {
 	d.Control = func(_, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)

@@ -207,6 +207,20 @@ func TestCheckURL(t *testing.T) {
 		{"https:///nohost", true, false},
 		{"hooks.example.test/taskql", true, false},
 		{"https://hooks.example.test/" + strings.Repeat("a", MaxURLLength), true, false},
+		// IPv4 in the forms receivers' tools read (127.1, decimal, hex, octal): refused even where
+		// private targets are allowed, since the guard checks only the usual form.
+		{"http://127.1:8080/hook", false, false},
+		{"http://2130706433/hook", false, false},
+		{"http://0x7f000001/hook", false, false},
+		{"http://017700000001/hook", false, false},
+		{"http://127.0.0.1.:8080/hook", false, false},
+		{"http://10.1/hook", true, false},
+		{"http://[::ffff:127.0.0.1]/hook", false, false},
+		{"http://hooks.example.test.:443/", false, true},
+		{"http://hooks-1.example.test/", false, true},
+		{"https://hooks.example.test:99999/x", true, false},
+		{"https://hooks.example.test:0/x", true, false},
+		{"https://hooks.example.test:65535/x", false, true},
 	} {
 		err := Guard{AllowPrivate: c.allowPrivate}.CheckURL(c.url)
 		if (err == nil) != c.ok {
