@@ -27,28 +27,48 @@ func TestDocumentWeightCoversItsMemory(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			query = strings.Replace(query, "{ viewer { ...F0 } }", "{ viewer { "+repeatf(200, "...F%d ")+"} }", 1)
-			const n = 8
-			docs := make([]*ast.QueryDocument, n)
-			var weight uint64
-			before := heap()
-			for i := range docs {
-				// A distinct copy of the text each time, as distinct requests bring.
-				q := strings.Clone(query)
-				doc, err := gqlparser.LoadQuery(schema, q)
-				if err != nil {
-					t.Fatalf("the document does not validate: %v", err)
+			// The heap moves with whatever else the process does (a server of an earlier test
+			// winding down): a measurement is kept when it is positive, and the smallest of three
+			// is the one compared, so that only a weight short of every measurement fails.
+			var weight, held int64
+			for range 3 {
+				w, h := loadDocuments(t, schema, query)
+				if h > 0 && (held == 0 || h < held) {
+					weight, held = w, h
 				}
-				docs[i] = doc
-				weight += uint64(documentWeight(q, doc))
 			}
-			held := heap() - before
-			runtime.KeepAlive(docs)
+			if held == 0 {
+				t.Fatal("three measurements of the heap found nothing held")
+			}
 			if weight < held {
-				t.Errorf("%d documents weigh %d bytes but hold %d", n, weight, held)
+				t.Errorf("%d documents weigh %d bytes but hold %d", documentsMeasured, weight, held)
 			}
-			t.Logf("%d documents weigh %d bytes and hold %d (%.1fx)", n, weight, held, float64(weight)/float64(held))
+			t.Logf("%d documents weigh %d bytes and hold %d (%.1fx)", documentsMeasured, weight, held, float64(weight)/float64(held))
 		})
 	}
+}
+
+// documentsMeasured is how many copies of a document loadDocuments parses and keeps.
+const documentsMeasured = 8
+
+// loadDocuments parses and validates distinct copies of query, as distinct requests bring, and
+// returns their weight and the heap they hold (negative when the heap shrank meanwhile).
+func loadDocuments(t *testing.T, schema *ast.Schema, query string) (weight, held int64) {
+	t.Helper()
+	docs := make([]*ast.QueryDocument, documentsMeasured)
+	before := heap()
+	for i := range docs {
+		q := strings.Clone(query)
+		doc, err := gqlparser.LoadQuery(schema, q)
+		if err != nil {
+			t.Fatalf("the document does not validate: %v", err)
+		}
+		docs[i] = doc
+		weight += int64(documentWeight(q, doc))
+	}
+	held = int64(heap()) - int64(before)
+	runtime.KeepAlive(docs)
+	return weight, held
 }
 
 func repeatf(n int, format string) string {
