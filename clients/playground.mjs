@@ -29,6 +29,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
+import { check, Failure, until as waitUntil } from './lib/check.mjs';
+import { boundedRun, elapsed, step } from './lib/run.mjs';
+
 const GLOBAL_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 15_000; // any one wait: a page load, an element, a result
 const EVENT_TIMEOUT_MS = 3_000; // for a subscription's event after one change (then another change)
@@ -94,47 +97,23 @@ const executablePath = args.values.chromium ?? env.CHROMIUM ?? '/usr/bin/chromiu
 
 // ---- bounded everything ---------------------------------------------------------------------
 
-const started = 0; // performance.now() counts from the start of the process
-const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 let browser;
 let page;
 
-const globalTimer = setTimeout(() => fail(`the run took more than ${GLOBAL_TIMEOUT_MS / 1000} s`), GLOBAL_TIMEOUT_MS);
-
-class Failure extends Error {}
-
-function check(ok, message) {
-  if (!ok) throw new Failure(message);
-}
-
-let finishing = false;
-async function finish(code) {
-  if (finishing) return;
-  finishing = true;
-  clearTimeout(globalTimer);
-  const hard = setTimeout(() => process.exit(code), 10_000); // a browser that will not close
-  hard.unref();
-  try {
-    await browser?.close();
-  } catch {
-    // closing is best effort
-  }
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 50).unref();
-}
-
-async function fail(message) {
-  console.error(`FAIL: ${message}`);
-  // What the page did, to tell why.
-  for (const m of consoleLog.slice(-20)) console.error(`  page ${m}`);
-  for (const s of sockets) {
-    console.error(`  WebSocket ${s.url}`);
-    for (const f of s.frames.slice(-10)) console.error(`    ${f.slice(0, 200)}`);
-  }
-  for (const r of [...foreign, ...failed, ...unauthorized, ...consoleErrors]) console.error(`  ${r}`);
-  await saveScreenshot();
-  await finish(1);
-}
+const { fail, finish } = boundedRun({
+  timeoutMs: GLOBAL_TIMEOUT_MS,
+  close: () => browser?.close(),
+  report: async () => {
+    // What the page did, to tell why.
+    for (const m of consoleLog.slice(-20)) console.error(`  page ${m}`);
+    for (const s of sockets) {
+      console.error(`  WebSocket ${s.url}`);
+      for (const f of s.frames.slice(-10)) console.error(`    ${f.slice(0, 200)}`);
+    }
+    for (const r of [...foreign, ...failed, ...unauthorized, ...consoleErrors]) console.error(`  ${r}`);
+    await saveScreenshot();
+  },
+});
 
 let saved = false;
 async function saveScreenshot() {
@@ -147,10 +126,6 @@ async function saveScreenshot() {
   } catch (err) {
     console.error(`(no screenshot: ${err.message.split('\n')[0]})`);
   }
-}
-
-function step(message) {
-  console.log(`[${elapsed()}] ${message}`);
 }
 
 // ---- what the page does, recorded ---------------------------------------------------------------
@@ -222,15 +197,7 @@ function watchPage(p) {
 
 // ---- GraphiQL, as a person uses it ----------------------------------------------------------------
 
-const until = async (what, probe, timeout = STEP_TIMEOUT_MS) => {
-  const deadline = performance.now() + timeout;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (performance.now() > deadline) throw new Failure(`${what}: not within ${timeout / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const until = (what, probe, timeout = STEP_TIMEOUT_MS) => waitUntil(what, probe, timeout, 100);
 
 // run puts text in GraphiQL's query editor (CodeMirror 5, whose element holds its editor), as
 // pasting it would, then presses the run button. GraphiQL parses the editor's text 100 ms after

@@ -41,3 +41,15 @@ export const ids = (list) => list?.map((x) => x.id);
 
 // codeOf is the extensions.code of a GraphQL error (an object of the response's errors).
 export const codeOf = (err) => err?.extensions?.code;
+
+// until polls probe every `every` ms until it returns something truthy, which it returns, or
+// rejects with a Failure after timeout ms.
+export async function until(what, probe, timeout, every = 50) {
+  const deadline = performance.now() + timeout;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (performance.now() > deadline) throw new Failure(`${what}: not within ${timeout / 1000} s`);
+    await sleep(every);
+  }
+}
