@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,10 +129,10 @@ func buildTaskql(t *testing.T) string {
 // taskqlProcess is `taskql serve` running as an OS process of its own.
 type taskqlProcess struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer // its log
-	url    chan string   // the base URL it announced, once
-	exited chan struct{} // closed once it has exited and been waited for
-	err    error         // Wait's result, once exited is closed
+	stderr *testdb.Output // its log
+	url    chan string    // the base URL it announced, once
+	exited chan struct{}  // closed once it has exited and been waited for
+	err    error          // Wait's result, once exited is closed
 
 	mu     sync.Mutex
 	stdout []string // what it printed so far, a line at a time
@@ -147,7 +146,7 @@ func startTaskql(t *testing.T, bin, url string, extra ...string) *taskqlProcess 
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--env", "development"}, extra...)...)
 	cmd.Env = append(withoutTaskqlEnv(os.Environ()), "DATABASE_URL="+url)
-	p := &taskqlProcess{cmd: cmd, stderr: &lockedBuffer{}, url: make(chan string, 1), exited: make(chan struct{})}
+	p := &taskqlProcess{cmd: cmd, stderr: &testdb.Output{}, url: make(chan string, 1), exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -254,22 +253,4 @@ func withoutTaskqlEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
-}
-
-// lockedBuffer is a bytes.Buffer written by a process's copying goroutine and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,7 +56,7 @@ type server struct {
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:PORT
 	addr   string // 127.0.0.1:PORT
-	stderr *lockedBuffer
+	stderr *testdb.Output
 
 	exited   chan struct{} // closed when the process has exited
 	exitErr  error
@@ -79,7 +77,7 @@ func startServer(t *testing.T, url string, as *serverUser, extra ...string) *ser
 	if as != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: as}
 	}
-	s := &server{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	s := &server{cmd: cmd, stderr: &testdb.Output{}, exited: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -203,22 +201,4 @@ func (s *server) logs() []logLine {
 		lines = append(lines, l)
 	}
 	return lines
-}
-
-// lockedBuffer is a buffer the process writes to while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

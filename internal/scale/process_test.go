@@ -2,7 +2,6 @@ package scale
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +72,7 @@ type server struct {
 	cmd    *exec.Cmd
 	base   string      // http://127.0.0.1:PORT, once it serves
 	urls   chan string // the address it announces
-	stderr *lockedBuffer
+	stderr *testdb.Output
 	exited chan struct{}
 	err    error
 }
@@ -100,7 +98,7 @@ func startServer(t *testing.T, name string, env []string, args ...string) *serve
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--no-demo"}, args...)...)
 	cmd.Env = environ(env...)
-	s := &server{name: name, cmd: cmd, urls: make(chan string, 1), stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	s := &server{name: name, cmd: cmd, urls: make(chan string, 1), stderr: &testdb.Output{}, exited: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -193,22 +191,4 @@ func (s *server) waitMetric(t *testing.T, name string, d time.Duration, ok func(
 		}
 		time.Sleep(10 * time.Millisecond) // another process's counter: nothing to wait on
 	}
-}
-
-// lockedBuffer is a process's output, written by its copying goroutine and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -59,3 +59,22 @@ func build() (string, error) {
 	}
 	return path, nil
 }
+
+// Output is a process's output, written by the goroutine that copies it and read by the test
+// meanwhile.
+type Output struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
