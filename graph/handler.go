@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -54,6 +55,9 @@ type Options struct {
 	// Metrics, when set, is served at /metrics (development mode: production serves metrics on
 	// an address of their own).
 	Metrics http.Handler
+	// GQLGenOnly turns the fast path off (graph/fast.go): every operation runs through gqlgen's
+	// executor. The answers are the same; the differential test compares them.
+	GQLGenOnly bool
 }
 
 // graphQL is the GraphQL endpoint, for requests that carry their viewer (WebSocket connections
@@ -112,7 +116,11 @@ func (g *graphQL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // document is found (persisted queries), sized before it is parsed (documentLimits), then
 // validated, then its complexity and introspection are checked, and only then cached (admit).
 func newExecutor(r *Resolver, opts Options, limits Limits, docs *documentCache, apq *textCache, open bool) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
+	var es graphql.ExecutableSchema = NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()})
+	if !opts.GQLGenOnly {
+		es = fastSchema{es.(*executableSchema)}
+	}
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queryOverGET{})
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})

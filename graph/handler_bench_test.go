@@ -28,31 +28,39 @@ const (
 )
 
 // benchHandler runs a benchmark body on the handler over a fresh fixture in SQLite and in
-// PostgreSQL. body returns the request body of the i-th request.
+// PostgreSQL, with the fast path (graph/fast.go) and through gqlgen alone. body returns the request
+// body of the i-th request.
 func benchHandler(b *testing.B, body func(w *fixture.World, i int) string) {
 	testdb.Each(b, func(b *testing.B, st *store.Store) {
 		w, err := fixture.Load(b.Context(), st, 40, 500)
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := graph.NewServer(rules.New(st), graph.Options{})
-		ctx, statements := store.CountStatements(b.Context())
-		b.ReportAllocs()
-		cpu := processCPU()
-		i := 0
-		for b.Loop() {
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/query", strings.NewReader(body(w, i)))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+fixture.Token)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
-				b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
-			}
-			i++
+		for _, path := range []struct {
+			name string
+			opts graph.Options
+		}{{"fast", graph.Options{}}, {"gqlgen", graph.Options{GQLGenOnly: true}}} {
+			b.Run(path.name, func(b *testing.B) {
+				h := graph.NewServer(rules.New(st), path.opts)
+				ctx, statements := store.CountStatements(b.Context())
+				b.ReportAllocs()
+				cpu := processCPU()
+				i := 0
+				for b.Loop() {
+					req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/query", strings.NewReader(body(w, i)))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer "+fixture.Token)
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+					}
+					i++
+				}
+				b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+				b.ReportMetric(float64(statements.Count())/float64(b.N), "statements/op")
+			})
 		}
-		b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
-		b.ReportMetric(float64(statements.Count())/float64(b.N), "statements/op")
 	})
 }
 

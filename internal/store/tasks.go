@@ -92,34 +92,37 @@ func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int)
 	var (
 		tasks    []*model.Task
 		phases   = map[model.PhaseID]*model.Phase{}
+		row      model.Task // each row is scanned here, the same destinations for every row
+		phase    model.Phase
 		assignee nullUser
 		users    []*model.User // the assignees of the last task
 	)
+	dest := taskDest(&row)
+	if with.Phases {
+		dest = append(dest, phaseDest(&phase)...)
+	}
+	if with.Assignees {
+		dest = append(dest, assignee.dest()...)
+	}
 	for rows.Next() {
-		t, ph := new(model.Task), (*model.Phase)(nil)
-		dest := taskDest(t)
-		if with.Phases {
-			ph = new(model.Phase)
-			dest = append(dest, phaseDest(ph)...)
-		}
-		if with.Assignees {
-			dest = append(dest, assignee.dest()...)
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		if n := len(tasks); n > 0 && tasks[n-1].ID == t.ID {
-			t = tasks[n-1] // the same task, with its next assignee
-		} else {
+		if n := len(tasks); n == 0 || tasks[n-1].ID != row.ID {
+			t := new(model.Task)
+			*t = row
 			tasks, users = append(tasks, t), nil
 			if with.Phases {
-				if known := phases[ph.ID]; known != nil {
-					ph = known // one object per phase, as a loader gives
+				ph := phases[phase.ID] // one object per phase, as a loader gives
+				if ph == nil {
+					ph = new(model.Phase)
+					*ph = phase
+					phases[ph.ID] = ph
 				}
-				phases[ph.ID] = ph
 				t.SetPhase(ph)
 			}
 		}
+		t := tasks[len(tasks)-1]
 		if u := assignee.user(); u != nil {
 			users = append(users, u)
 		}

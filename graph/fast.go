@@ -1,0 +1,233 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/taskql/taskql/model"
+)
+
+// The fast path (docs/PERFORMANCE.md): a query made only of fields whose values its root
+// resolvers' look-ahead reads already hold (a task's columns, its phase, its assignees, a page's
+// edges and cursors) is written as JSON straight from the structs those resolvers return, without
+// gqlgen's executor: no field context, goroutine or marshaler per field. Everything before
+// execution is gqlgen's as for any document (transports, persisted documents, parsing,
+// validation, limits, complexity), and so is every document that holds anything else. The fast
+// path writes the bytes gqlgen would (graph/fast_test.go compares them, document by document); it
+// never answers an error itself: a resolver's error, or a value gqlgen would refuse, hands the
+// whole operation back to gqlgen, which runs it again and answers as it always does.
+
+// fastSchema is the generated schema with the fast path in front of its execution of queries.
+type fastSchema struct {
+	*executableSchema
+}
+
+// fastServed counts the operations the fast path answered (tests read it).
+var fastServed atomic.Int64
+
+// errNotFast stops the fast path for a value it does not write; gqlgen then runs the operation.
+var errNotFast = errors.New("graph: not served by the fast path")
+
+func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation.Operation != ast.Query {
+		return s.executableSchema.Exec(ctx)
+	}
+	c := &compiler{oc: oc, ec: newExecutionContext(oc, s.executableSchema, nil)}
+	ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, func() *graphql.InputUnmarshalerIndex {
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("TaskFilter", c.ec.unmarshalInputTaskFilter),
+			graphql.NewInputUnmarshaler("UserFilter", c.ec.unmarshalInputUserFilter),
+		)
+	})
+	root, ok := c.root(ctx, oc.Operation.SelectionSet)
+	if !ok {
+		return s.executableSchema.Exec(ctx)
+	}
+	var slow graphql.ResponseHandler
+	done := false
+	return func(ctx context.Context) *graphql.Response {
+		if slow != nil {
+			return slow(ctx)
+		}
+		if done {
+			return nil
+		}
+		done = true
+		o := &out{ctx: ctx, b: make([]byte, 0, 1024)}
+		if err := root.write(o, &queryValue{}); err != nil {
+			slow = s.executableSchema.Exec(ctx)
+			return slow(ctx)
+		}
+		fastServed.Add(1)
+		return &graphql.Response{Data: o.b}
+	}
+}
+
+// out is the answer being written, and the context of the operation for the resolvers that run
+// while it is.
+type out struct {
+	ctx context.Context
+	b   []byte
+}
+
+func (o *out) raw(s string) { o.b = append(o.b, s...) }
+
+// str writes a String as gqlgen does (graphql.MarshalString): quotes, backslash and control
+// characters escaped, anything else as it is.
+func (o *out) str(s string) {
+	o.b = append(o.b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		o.b = append(o.b, s[start:i]...)
+		switch c {
+		case '\t':
+			o.b = append(o.b, `\t`...)
+		case '\r':
+			o.b = append(o.b, `\r`...)
+		case '\n':
+			o.b = append(o.b, `\n`...)
+		case '\\', '"':
+			o.b = append(o.b, '\\', c)
+		default:
+			o.b = append(o.b, `\u00`...)
+			o.b = append(o.b, "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&0xf])
+		}
+		start = i + 1
+	}
+	o.b = append(o.b, s[start:]...)
+	o.b = append(o.b, '"')
+}
+
+// optStr writes a nullable String.
+func (o *out) optStr(s *string) {
+	if s == nil {
+		o.raw("null")
+		return
+	}
+	o.str(*s)
+}
+
+// quoted writes an id or an enum value as their MarshalGQL does (strconv.Quote).
+func (o *out) quoted(s string) { o.b = strconv.AppendQuote(o.b, s) }
+
+func (o *out) boolean(v bool) { o.b = strconv.AppendBool(o.b, v) }
+
+func (o *out) int(v int) { o.b = strconv.AppendInt(o.b, int64(v), 10) }
+
+// time writes a Time! as graphql.MarshalTime does; the zero time, which it answers with null,
+// gqlgen refuses in a non-null field.
+func (o *out) time(t time.Time) error {
+	if t.IsZero() {
+		return errNotFast
+	}
+	o.b = append(o.b, '"')
+	o.b = t.AppendFormat(o.b, time.RFC3339Nano)
+	o.b = append(o.b, '"')
+	return nil
+}
+
+// json writes a JSON scalar, null when it is empty.
+func (o *out) json(j model.JSON) { j.MarshalGQL(o) }
+
+func (o *out) Write(p []byte) (int, error) {
+	o.b = append(o.b, p...)
+	return len(p), nil
+}
+
+// field writes one entry of an object of type T: its key (the alias), then its value.
+type field[T any] struct {
+	key   string
+	value func(o *out, v *T) error
+}
+
+// object is the selection of an object of type T, as collected (fragments spread, @skip and
+// @include applied, fields merged).
+type object[T any] []field[T]
+
+func (obj object[T]) write(o *out, v *T) error {
+	o.b = append(o.b, '{')
+	for i, f := range obj {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = append(o.b, f.key...)
+		if err := f.value(o, v); err != nil {
+			return err
+		}
+	}
+	o.b = append(o.b, '}')
+	return nil
+}
+
+// list writes a non-null list of non-null objects.
+func list[T any](o *out, items []*T, obj object[T]) error {
+	o.b = append(o.b, '[')
+	for i, item := range items {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		if item == nil {
+			return errNotFast
+		}
+		if err := obj.write(o, item); err != nil {
+			return err
+		}
+	}
+	o.b = append(o.b, ']')
+	return nil
+}
+
+// compiler turns the selections of one operation, with its variables, into objects.
+type compiler struct {
+	ctx context.Context
+	oc  *graphql.OperationContext
+	ec  *executionContext
+}
+
+// root compiles the operation's selection on Query.
+func (c *compiler) root(ctx context.Context, sel ast.SelectionSet) (object[queryValue], bool) {
+	c.ctx = ctx
+	return compile(c, sel, "Query", queryImplementors, queryWriters)
+}
+
+// fields are how each field of a type the fast path serves is written, made from the field as
+// collected; a field missing here, or whose maker answers false, is not served.
+type fields[T any] map[string]func(c *compiler, f graphql.CollectedField) (func(o *out, v *T) error, bool)
+
+// compile collects a selection on the type typ (which satisfies those names) and makes its object.
+func compile[T any](c *compiler, sel ast.SelectionSet, typ string, satisfies []string, table fields[T]) (object[T], bool) {
+	collected := graphql.CollectFields(c.oc, sel, satisfies)
+	obj := make(object[T], 0, len(collected))
+	for _, f := range collected {
+		if len(f.Deferrables) > 0 {
+			return nil, false
+		}
+		key := `"` + f.Alias + `":`
+		if f.Name == "__typename" {
+			name := `"` + typ + `"`
+			obj = append(obj, field[T]{key, func(o *out, _ *T) error { o.raw(name); return nil }})
+			continue
+		}
+		maker, ok := table[f.Name]
+		if !ok {
+			return nil, false
+		}
+		value, ok := maker(c, f)
+		if !ok {
+			return nil, false
+		}
+		obj = append(obj, field[T]{key, value})
+	}
+	return obj, true
+}
