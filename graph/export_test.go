@@ -9,3 +9,6 @@ func SetLoaderWait(d time.Duration) (restore func()) {
 	loaderWait = d
 	return func() { loaderWait = old }
 }
+
+// FastServed is how many operations the fast path of s answered (graph/fast.go).
+func FastServed(s *Server) int64 { return s.gql.fast.Load() }

@@ -70,6 +70,8 @@ type graphQL struct {
 	svc          *rules.Service
 	open, closed *handler.Server
 	sockets      *sockets
+	// fast counts the operations the fast path answered (graph/fast.go); tests read it.
+	fast atomic.Int64
 }
 
 func newGraphQL(svc *rules.Service, opts Options, limits Limits) *graphQL {
@@ -77,7 +79,11 @@ func newGraphQL(svc *rules.Service, opts Options, limits Limits) *graphQL {
 	r := &Resolver{Rules: svc, subscriptions: newSubscriptionLimits(limits.SubscriptionsPerConnection, limits.SubscriptionsPerToken)}
 	docs := newDocumentCache(documentCacheBytes)
 	apq := newTextCache(apqCacheBytes)
-	g.closed = newExecutor(r, opts, limits, docs, apq, false)
+	var es graphql.ExecutableSchema = NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()})
+	if !opts.GQLGenOnly {
+		es = fastSchema{executableSchema: es.(*executableSchema), served: &g.fast}
+	}
+	g.closed = newExecutor(es, opts, limits, docs, apq, false)
 	g.closed.AddTransport(transport.Websocket{
 		Implementation:        g.sockets,
 		InitFunc:              connectionInit(svc),
@@ -87,7 +93,7 @@ func newGraphQL(svc *rules.Service, opts Options, limits Limits) *graphQL {
 	})
 	g.open = g.closed
 	if !opts.Production {
-		g.open = newExecutor(r, opts, limits, docs, apq, true)
+		g.open = newExecutor(es, opts, limits, docs, apq, true)
 	}
 	return g
 }
@@ -115,11 +121,7 @@ func (g *graphQL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // newExecutor builds one gqlgen server. The extensions run in the order they are used: the
 // document is found (persisted queries), sized before it is parsed (documentLimits), then
 // validated, then its complexity and introspection are checked, and only then cached (admit).
-func newExecutor(r *Resolver, opts Options, limits Limits, docs *documentCache, apq *textCache, open bool) *handler.Server {
-	var es graphql.ExecutableSchema = NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()})
-	if !opts.GQLGenOnly {
-		es = fastSchema{es.(*executableSchema)}
-	}
+func newExecutor(es graphql.ExecutableSchema, opts Options, limits Limits, docs *documentCache, apq *textCache, open bool) *handler.Server {
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queryOverGET{})
