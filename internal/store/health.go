@@ -102,8 +102,10 @@ type health struct {
 	now     func() time.Time
 }
 
-func (h *health) observe(db *gorm.DB) {
-	err := db.Error
+func (h *health) observe(db *gorm.DB) { h.note(db.Error) }
+
+// note takes in the outcome of a statement.
+func (h *health) note(err error) {
 	ok := err == nil || errors.Is(err, gorm.ErrRecordNotFound)
 	if ok && !h.down.Load() {
 		return // the common case, without the lock

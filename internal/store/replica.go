@@ -84,7 +84,7 @@ func openReplica(primary *Store, o options, cfg *gorm.Config) (*replica, error) 
 	if err != nil {
 		return nil, err
 	}
-	rs := &Store{db: db, dialect: migrate.Postgres, writes: primary.writes, health: &health{now: time.Now},
+	rs := &Store{db: db, dialect: migrate.Postgres, writes: primary.writes, health: &health{now: time.Now}, traced: o.tracing,
 		pooled: o.pooled, timeouts: o.timeouts}
 	if err := rs.pool(); err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/taskql/taskql/model"
 )
 
@@ -78,10 +80,13 @@ func (d intDest) Scan(src any) error {
 }
 
 // nullUser holds the columns of a user as an outer join gives them: all NULL when it found none.
+// Its text and times are pgx's types, which pgx scans without a detour through database/sql's
+// Scanner (readNative) and which are Scanners too; SQLite gives its booleans as integers, which
+// only database/sql's own type takes.
 type nullUser struct {
-	id, organization, company, first, last, email, avatar, invitedBy, sender, sortOrder sql.NullString
+	id, organization, company, first, last, email, avatar, invitedBy, sender, sortOrder pgtype.Text
 	admin, approved, onboarding                                                         sql.NullBool
-	created, modified                                                                   sql.NullTime
+	created, modified                                                                   pgtype.Timestamptz
 }
 
 // dest is the destinations of userColumns, in order.

@@ -47,6 +47,8 @@ type Store struct {
 	// replica, when set, takes the reads that need not see the latest writes (WithReplica); nil
 	// inside a transaction and on the replica's own Store.
 	replica *replica
+	// traced: GORM's tracing plugin makes a span of each statement (WithTracing).
+	traced bool
 }
 
 // Timeouts bound how long the database may work on one statement, or wait for a lock, before it
@@ -137,7 +139,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}, health: h, pooled: o.pooled, timeouts: o.timeouts}
+	s := &Store{db: db, dialect: migrate.DialectOf(db), writes: &sync.Mutex{}, health: h, pooled: o.pooled, timeouts: o.timeouts, traced: o.tracing}
 	if err := s.pool(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -84,56 +85,108 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 // task then comes once per assignee, on consecutive rows, in assignment order) — to the page of
 // them when there is a limit, which must cut tasks, not rows.
 func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int) ([]*model.Task, error) {
-	rows, err := s.taskQuery(ctx, q, with, limit).Rows()
+	stmt := s.taskQuery(ctx, q, with, limit)
+	r := newTaskReader(with)
+	if ok, err := s.readNative(ctx, stmt, r.scanNative); ok {
+		return r.tasks, err
+	}
+	rows, err := stmt.Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var (
-		tasks    []*model.Task
-		phases   = map[model.PhaseID]*model.Phase{}
-		row      model.Task // each row is scanned here, the same destinations for every row
-		phase    model.Phase
-		assignee nullUser
-		users    []*model.User // the assignees of the last task
-	)
-	dest := taskDest(&row)
-	if with.Phases {
-		dest = append(dest, phaseDest(&phase)...)
-	}
-	if with.Assignees {
-		dest = append(dest, assignee.dest()...)
-	}
+	dest := r.dest(false)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		if n := len(tasks); n == 0 || tasks[n-1].ID != row.ID {
-			t := new(model.Task)
-			*t = row
-			tasks, users = append(tasks, t), nil
-			if with.Phases {
-				ph := phases[phase.ID] // one object per phase, as a loader gives
-				if ph == nil {
-					ph = new(model.Phase)
-					*ph = phase
-					phases[ph.ID] = ph
-				}
-				t.SetPhase(ph)
-			}
-		}
-		t := tasks[len(tasks)-1]
-		if u := assignee.user(); u != nil {
-			users = append(users, u)
-		}
-		if with.Assignees {
-			t.SetAssignees(users)
-		}
+		r.add(r.repeats(string(r.row.ID)))
 	}
-	return tasks, rows.Err()
+	return r.tasks, rows.Err()
 }
 
-// taskQuery is the statement of readTasks.
+// taskReader gathers the rows of readTasks into tasks.
+type taskReader struct {
+	with     With
+	tasks    []*model.Task
+	phases   map[model.PhaseID]*model.Phase
+	row      model.Task // each row is scanned here, the same destinations for every row
+	phase    model.Phase
+	assignee nullUser
+	users    []*model.User // the assignees of the last task
+	full     []any         // the destinations of a row
+	again    []any         // those of a row that repeats the last task: its assignee's only
+}
+
+func newTaskReader(with With) *taskReader {
+	r := &taskReader{with: with, phases: map[model.PhaseID]*model.Phase{}}
+	r.full = taskDest(&r.row)
+	if with.Phases {
+		r.full = append(r.full, phaseDest(&r.phase)...)
+	}
+	r.again = make([]any, len(r.full))
+	if with.Assignees {
+		users := r.assignee.dest()
+		r.full = append(r.full, users...)
+		r.again = append(r.again, users...)
+	}
+	return r
+}
+
+// dest is where a row is scanned; repeat leaves out (nil) the columns of a task already read.
+func (r *taskReader) dest(repeat bool) []any {
+	if repeat {
+		return r.again
+	}
+	return r.full
+}
+
+// repeats tells whether the row of the task id is one more of the last task's.
+func (r *taskReader) repeats(id string) bool {
+	n := len(r.tasks)
+	return n > 0 && string(r.tasks[n-1].ID) == id
+}
+
+// add takes in the row just scanned.
+func (r *taskReader) add(repeat bool) {
+	if !repeat {
+		t := new(model.Task)
+		*t = r.row
+		r.tasks, r.users = append(r.tasks, t), nil
+		if r.with.Phases {
+			ph := r.phases[r.phase.ID] // one object per phase, as a loader gives
+			if ph == nil {
+				ph = new(model.Phase)
+				*ph = r.phase
+				r.phases[ph.ID] = ph
+			}
+			t.SetPhase(ph)
+		}
+	}
+	t := r.tasks[len(r.tasks)-1]
+	if u := r.assignee.user(); u != nil {
+		r.users = append(r.users, u)
+	}
+	if r.with.Assignees {
+		t.SetAssignees(r.users)
+	}
+}
+
+// scanNative reads the rows through pgx itself (readNative), converting the columns of a task
+// once, not once per assignee.
+func (r *taskReader) scanNative(rows pgx.Rows) error {
+	for rows.Next() {
+		repeat := r.repeats(string(rows.RawValues()[0]))
+		if err := rows.Scan(r.dest(repeat)...); err != nil {
+			return err
+		}
+		r.add(repeat)
+	}
+	return rows.Err()
+}
+
+// taskQuery is the statement of readTasks. Its select list goes in as one expression: given as
+// columns (Select), GORM would look each of them up among the model's fields on every statement.
 func (s *Store) taskQuery(ctx context.Context, q *gorm.DB, with With, limit int) *gorm.DB {
 	sel := taskSelect
 	if with.Phases {
@@ -141,19 +194,20 @@ func (s *Store) taskQuery(ctx context.Context, q *gorm.DB, with With, limit int)
 		q = q.Joins("JOIN phases ph ON ph.id = tasks.phase_id")
 	}
 	q = q.Order("tasks.id")
+	selecting := func(sel string) *gorm.DB { return q.Clauses(clause.Select{Expression: clause.Expr{SQL: sel}}) }
 	switch {
 	case with.Assignees && limit > 0:
 		return s.q(ctx).Raw(`WITH page AS (?) SELECT page.*, `+assigneeSelect+` FROM page
 			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
-			ORDER BY page.id, ta.assigned_at, ta.user_id`, q.Select(sel).Limit(limit))
+			ORDER BY page.id, ta.assigned_at, ta.user_id`, selecting(sel).Limit(limit))
 	case with.Assignees:
-		return q.Select(sel + ", " + assigneeSelect).
+		return selecting(sel+", "+assigneeSelect).
 			Joins("LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id").
 			Order("ta.assigned_at, ta.user_id")
 	case limit > 0:
-		return q.Select(sel).Limit(limit)
+		return selecting(sel).Limit(limit)
 	default:
-		return q.Select(sel)
+		return selecting(sel)
 	}
 }
 
