@@ -201,7 +201,7 @@ func (s *Store) taskQuery(ctx context.Context, q *gorm.DB, with With, limit int)
 			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
 			ORDER BY page.id, ta.assigned_at, ta.user_id`, selecting(sel).Limit(limit))
 	case with.Assignees:
-		return selecting(sel+", "+assigneeSelect).
+		return selecting(sel + ", " + assigneeSelect).
 			Joins("LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id").
 			Order("ta.assigned_at, ta.user_id")
 	case limit > 0:
