@@ -11,7 +11,7 @@ import (
 	"github.com/taskql/taskql/internal/migrate"
 )
 
-// readNative runs a read statement that GORM built through pgx itself, on PostgreSQL outside a
+// readNative runs a read statement made by GORM's Raw through pgx itself, on PostgreSQL outside a
 // transaction, and hands its rows to scan. database/sql would turn every value of every row into
 // an interface and copy it again into its destination: on a page of tasks that was a third of the
 // server's CPU (docs/PERFORMANCE.md). The statement is counted (CountStatements) and its outcome
@@ -22,11 +22,10 @@ func (s *Store) readNative(ctx context.Context, q *gorm.DB, scan func(pgx.Rows) 
 	if s.dialect != migrate.Postgres || !isPool || s.traced {
 		return false, nil
 	}
-	built := s.q(ctx).Raw("?", q)
-	if built.Error != nil {
-		return true, built.Error
+	if q.Error != nil {
+		return true, q.Error
 	}
-	query, args := built.Statement.SQL.String(), built.Statement.Vars
+	query, args := q.Statement.SQL.String(), q.Statement.Vars
 	if c, ok := ctx.Value(counterKey{}).(*StatementCounter); ok {
 		c.n.Add(1)
 	}

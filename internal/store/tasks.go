@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/taskql/taskql/model"
@@ -21,36 +22,54 @@ type TaskFilter struct {
 	Unassigned *bool
 }
 
-func (s *Store) tasks(ctx context.Context, sc Scope) *gorm.DB {
-	cond, args := sc.visibleTask("tasks")
-	return s.q(ctx).Model(&model.Task{}).Where(cond, args...)
+// taskWhere is a condition on the tasks table (alias tasks), with its arguments: the hot reads
+// write their statements themselves rather than have GORM build them anew for each request.
+type taskWhere struct {
+	conds []string
+	args  []any
 }
 
-func (s *Store) filteredTasks(ctx context.Context, sc Scope, f TaskFilter) *gorm.DB {
-	q := s.tasks(ctx, sc)
+func (w *taskWhere) and(cond string, args ...any) {
+	w.conds = append(w.conds, "("+cond+")")
+	w.args = append(w.args, args...)
+}
+
+func (w *taskWhere) sql() string { return strings.Join(w.conds, " AND ") }
+
+// visibleTasks is the condition that a task is visible in the scope.
+func visibleTasks(sc Scope) *taskWhere {
+	w := &taskWhere{}
+	cond, args := sc.visibleTask("tasks")
+	w.and(cond, args...)
+	return w
+}
+
+// filteredTasks is the condition that a task is visible and passes the filter.
+func filteredTasks(sc Scope, f TaskFilter) *taskWhere {
+	w := visibleTasks(sc)
 	if f.ProjectID != nil {
-		q = q.Where("tasks.project_id = ?", *f.ProjectID)
+		w.and("tasks.project_id = ?", *f.ProjectID)
 	}
 	if f.PhaseID != nil {
-		q = q.Where("tasks.phase_id = ?", *f.PhaseID)
+		w.and("tasks.phase_id = ?", *f.PhaseID)
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Where("tasks.status IN ?", f.Statuses)
+		w.and("tasks.status IN ?", f.Statuses)
 	}
 	if len(f.Types) > 0 {
-		q = q.Where("tasks.type IN ?", f.Types)
+		w.and("tasks.type IN ?", f.Types)
 	}
 	if f.AssigneeID != nil {
-		q = q.Where("EXISTS (SELECT 1 FROM task_assignees fa WHERE fa.task_id = tasks.id AND fa.user_id = ?)", *f.AssigneeID)
+		w.and("EXISTS (SELECT 1 FROM task_assignees fa WHERE fa.task_id = tasks.id AND fa.user_id = ?)", *f.AssigneeID)
 	}
 	if f.Unassigned != nil {
 		exists := "EXISTS (SELECT 1 FROM task_assignees fa WHERE fa.task_id = tasks.id)"
 		if *f.Unassigned {
 			exists = "NOT " + exists
 		}
-		q = q.Where(exists)
+		w.and(exists)
 	}
-	return q
+	return w
 }
 
 // With names what a read of tasks reads along with each task, in the same statement, and records
@@ -64,11 +83,11 @@ var Everything = With{Phases: true, Assignees: true}
 // with asks for read along.
 func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with With) (List[model.Task], error) {
 	return routed(ctx, s, sc, func(s *Store) (List[model.Task], error) {
-		q := s.filteredTasks(ctx, sc, f)
+		w := filteredTasks(sc, f)
 		if p.AfterID != "" {
-			q = q.Where("tasks.id > ?", p.AfterID)
+			w.and("tasks.id > ?", p.AfterID)
 		}
-		tasks, err := s.readTasks(ctx, q, with, p.Limit+1)
+		tasks, err := s.readTasks(ctx, w, with, p.Limit+1)
 		if err != nil {
 			return List[model.Task]{}, fmt.Errorf("list tasks: %w", err)
 		}
@@ -84,8 +103,8 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 // asks for, in one statement: the phase joined to each task, the assignees joined to the tasks (a
 // task then comes once per assignee, on consecutive rows, in assignment order) — to the page of
 // them when there is a limit, which must cut tasks, not rows.
-func (s *Store) readTasks(ctx context.Context, q *gorm.DB, with With, limit int) ([]*model.Task, error) {
-	stmt := s.taskQuery(ctx, q, with, limit)
+func (s *Store) readTasks(ctx context.Context, w *taskWhere, with With, limit int) ([]*model.Task, error) {
+	stmt := s.q(ctx).Raw(taskQuery(w, with, limit), w.args...)
 	r := newTaskReader(with)
 	if ok, err := s.readNative(ctx, stmt, r.scanNative); ok {
 		return r.tasks, err
@@ -185,36 +204,34 @@ func (r *taskReader) scanNative(rows pgx.Rows) error {
 	return rows.Err()
 }
 
-// taskQuery is the statement of readTasks. Its select list goes in as one expression: given as
-// columns (Select), GORM would look each of them up among the model's fields on every statement.
-func (s *Store) taskQuery(ctx context.Context, q *gorm.DB, with With, limit int) *gorm.DB {
-	sel := taskSelect
+// taskQuery is the statement of readTasks, where w holds of the tasks.
+func taskQuery(w *taskWhere, with With, limit int) string {
+	sel, from := taskSelect, "tasks"
 	if with.Phases {
 		sel += ", " + phaseSelect
-		q = q.Joins("JOIN phases ph ON ph.id = tasks.phase_id")
+		from += " JOIN phases ph ON ph.id = tasks.phase_id"
 	}
-	q = q.Order("tasks.id")
-	selecting := func(sel string) *gorm.DB { return q.Clauses(clause.Select{Expression: clause.Expr{SQL: sel}}) }
 	switch {
 	case with.Assignees && limit > 0:
-		return s.q(ctx).Raw(`WITH page AS (?) SELECT page.*, `+assigneeSelect+` FROM page
-			LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id
-			ORDER BY page.id, ta.assigned_at, ta.user_id`, selecting(sel).Limit(limit))
+		return "WITH page AS (SELECT " + sel + " FROM " + from + " WHERE " + w.sql() + " ORDER BY tasks.id LIMIT " +
+			strconv.Itoa(limit) + ") SELECT page.*, " + assigneeSelect + " FROM page LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id" +
+			" ORDER BY page.id, ta.assigned_at, ta.user_id"
 	case with.Assignees:
-		return selecting(sel + ", " + assigneeSelect).
-			Joins("LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id").
-			Order("ta.assigned_at, ta.user_id")
+		return "SELECT " + sel + ", " + assigneeSelect + " FROM " + from +
+			" LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id" +
+			" WHERE " + w.sql() + " ORDER BY tasks.id, ta.assigned_at, ta.user_id"
 	case limit > 0:
-		return selecting(sel).Limit(limit)
+		return "SELECT " + sel + " FROM " + from + " WHERE " + w.sql() + " ORDER BY tasks.id LIMIT " + strconv.Itoa(limit)
 	default:
-		return selecting(sel)
+		return "SELECT " + sel + " FROM " + from + " WHERE " + w.sql() + " ORDER BY tasks.id"
 	}
 }
 
 // CountTasks counts the visible tasks that pass the filter.
 func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, error) {
 	return routed(ctx, s, sc, func(s *Store) (int, error) {
-		n, err := count(ctx, s.filteredTasks(ctx, sc, f))
+		w := filteredTasks(sc, f)
+		n, err := count(ctx, s.q(ctx).Table("tasks").Where(w.sql(), w.args...))
 		if err != nil {
 			return 0, fmt.Errorf("count tasks: %w", err)
 		}
@@ -225,7 +242,9 @@ func (s *Store) CountTasks(ctx context.Context, sc Scope, f TaskFilter) (int, er
 // TasksByID returns the visible tasks among ids, keyed by id, with what with asks for read along.
 func (s *Store) TasksByID(ctx context.Context, sc Scope, ids []model.TaskID, with With) (map[model.TaskID]*model.Task, error) {
 	return routed(ctx, s, sc, func(s *Store) (map[model.TaskID]*model.Task, error) {
-		rows, err := s.readTasks(ctx, s.tasks(ctx, sc).Where("tasks.id IN ?", ids), with, 0)
+		w := visibleTasks(sc)
+		w.and("tasks.id IN ?", ids)
+		rows, err := s.readTasks(ctx, w, with, 0)
 		if err != nil {
 			return nil, fmt.Errorf("tasks by id: %w", err)
 		}
