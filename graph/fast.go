@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 // fastSchema is the generated schema with the fast path in front of its execution of queries.
 type fastSchema struct {
 	*executableSchema
+	plans  *plans
 	served *atomic.Int64 // how many operations it answered
 }
 
@@ -37,17 +39,11 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	if oc.Operation.Operation != ast.Query {
 		return s.executableSchema.Exec(ctx)
 	}
-	c := &compiler{oc: oc, ec: newExecutionContext(oc, s.executableSchema, nil)}
-	ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex(
-			graphql.NewInputUnmarshaler("TaskFilter", c.ec.unmarshalInputTaskFilter),
-			graphql.NewInputUnmarshaler("UserFilter", c.ec.unmarshalInputUserFilter),
-		)
-	})
-	root, ok := c.root(ctx, oc.Operation.SelectionSet)
+	root, ok := s.plans.of(oc, s.Resolvers)
 	if !ok {
 		return s.executableSchema.Exec(ctx)
 	}
+	ec := newExecutionContext(oc, s.executableSchema, nil)
 	var slow graphql.ResponseHandler
 	done := false
 	return func(ctx context.Context) *graphql.Response {
@@ -58,7 +54,13 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		done = true
-		o := &out{ctx: ctx, b: make([]byte, 0, 1024)}
+		ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, func() *graphql.InputUnmarshalerIndex {
+			return graphql.NewInputUnmarshalerIndex(
+				graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
+				graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
+			)
+		})
+		o := &out{ctx: ctx, ec: ec, b: make([]byte, 0, 1024)}
 		if err := root.write(o, &queryValue{}); err != nil {
 			slow = s.executableSchema.Exec(ctx)
 			return slow(ctx)
@@ -68,10 +70,65 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	}
 }
 
-// out is the answer being written, and the context of the operation for the resolvers that run
-// while it is.
+// plans keeps what each operation compiled to, so that a document asked for again is not
+// compiled again; an operation with directives (@include, @skip), whose fields depend on its
+// variables, is compiled for each request. It forgets everything once it holds plansKept.
+type plans struct {
+	m    sync.Map // *ast.OperationDefinition → plan
+	size atomic.Int64
+}
+
+const plansKept = 1024
+
+type plan struct {
+	root object[queryValue]
+	ok   bool // whether the fast path serves the operation
+}
+
+func (p *plans) of(oc *graphql.OperationContext, resolvers ResolverRoot) (object[queryValue], bool) {
+	if v, found := p.m.Load(oc.Operation); found {
+		pl := v.(plan)
+		return pl.root, pl.ok
+	}
+	c := &compiler{oc: oc, resolvers: resolvers}
+	root, ok := compile(c, oc.Operation.SelectionSet, "Query", queryImplementors, queryWriters)
+	if !usesDirectives(oc.Operation.SelectionSet) {
+		if p.size.Add(1) > plansKept {
+			p.m.Clear()
+			p.size.Store(1)
+		}
+		p.m.Store(oc.Operation, plan{root, ok})
+	}
+	return root, ok
+}
+
+// usesDirectives tells whether a selection, or a fragment it spreads, has a directive.
+func usesDirectives(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(s.Directives) > 0 || usesDirectives(s.SelectionSet) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if len(s.Directives) > 0 || usesDirectives(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if len(s.Directives) > 0 || s.Definition == nil || len(s.Definition.Directives) > 0 ||
+				usesDirectives(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// out is the answer being written, the context of the operation for the resolvers that run while
+// it is, and its execution context (for its arguments).
 type out struct {
 	ctx context.Context
+	ec  *executionContext
 	b   []byte
 }
 
@@ -186,17 +243,10 @@ func list[T any](o *out, items []*T, obj object[T]) error {
 	return nil
 }
 
-// compiler turns the selections of one operation, with its variables, into objects.
+// compiler turns the selections of one operation into objects.
 type compiler struct {
-	ctx context.Context
-	oc  *graphql.OperationContext
-	ec  *executionContext
-}
-
-// root compiles the operation's selection on Query.
-func (c *compiler) root(ctx context.Context, sel ast.SelectionSet) (object[queryValue], bool) {
-	c.ctx = ctx
-	return compile(c, sel, "Query", queryImplementors, queryWriters)
+	oc        *graphql.OperationContext
+	resolvers ResolverRoot
 }
 
 // fields are how each field of a type the fast path serves is written, made from the field as

@@ -22,17 +22,25 @@ var queryWriters = fields[queryValue]{
 	"viewer": fastViewer,
 }
 
-// rootField runs a root field's resolver with the field context gqlgen gives it (the look-ahead
-// reads its selections there) and writes its value, null when it is nil and nullable.
-func rootField[T any](c *compiler, f graphql.CollectedField, args map[string]any, nullable bool,
-	resolve func(ctx context.Context) (*T, error), obj object[T]) func(o *out, _ *queryValue) error {
+// rootField reads a root field's arguments (args; nil when it has none), runs its resolver with the
+// field context gqlgen gives it (the look-ahead reads its selections there) and writes its value,
+// null when it is nil and nullable.
+func rootField[T any](f graphql.CollectedField, nullable bool, args func(*executionContext, context.Context, map[string]any) (map[string]any, error),
+	resolve func(ctx context.Context, args map[string]any) (*T, error), obj object[T]) func(o *out, _ *queryValue) error {
 	return func(o *out, _ *queryValue) error {
+		var values map[string]any
+		if args != nil {
+			var err error
+			if values, err = args(o.ec, o.ctx, f.ArgumentMap(o.ec.Variables)); err != nil {
+				return err
+			}
+		}
 		parent := o.ctx
 		defer func() { o.ctx = parent }()
 		o.ctx = graphql.WithFieldContext(parent, &graphql.FieldContext{
-			Object: "Query", Field: f, Args: args, IsMethod: true, IsResolver: true,
+			Object: "Query", Field: f, Args: values, IsMethod: true, IsResolver: true,
 		})
-		v, err := resolve(o.ctx)
+		v, err := resolve(o.ctx, values)
 		switch {
 		case err != nil:
 			return err
@@ -47,31 +55,23 @@ func rootField[T any](c *compiler, f graphql.CollectedField, args map[string]any
 }
 
 func fastTask(c *compiler, f graphql.CollectedField) (func(*out, *queryValue) error, bool) {
-	args, err := c.ec.field_Query_task_args(c.ctx, f.ArgumentMap(c.oc.Variables))
-	if err != nil {
-		return nil, false
-	}
 	obj, ok := compile(c, f.Selections, "Task", taskImplementors, taskWriters)
 	if !ok {
 		return nil, false
 	}
-	q := c.ec.Resolvers.Query()
-	return rootField(c, f, args, true, func(ctx context.Context) (*model.Task, error) {
+	q := c.resolvers.Query()
+	return rootField(f, true, (*executionContext).field_Query_task_args, func(ctx context.Context, args map[string]any) (*model.Task, error) {
 		return q.Task(ctx, args["id"].(string))
 	}, obj), true
 }
 
 func fastTasks(c *compiler, f graphql.CollectedField) (func(*out, *queryValue) error, bool) {
-	args, err := c.ec.field_Query_tasks_args(c.ctx, f.ArgumentMap(c.oc.Variables))
-	if err != nil {
-		return nil, false
-	}
 	obj, ok := compile(c, f.Selections, "TaskConnection", taskConnectionImplementors, taskConnectionWriters)
 	if !ok {
 		return nil, false
 	}
-	q := c.ec.Resolvers.Query()
-	return rootField(c, f, args, false, func(ctx context.Context) (*TaskConnection, error) {
+	q := c.resolvers.Query()
+	return rootField(f, false, (*executionContext).field_Query_tasks_args, func(ctx context.Context, args map[string]any) (*TaskConnection, error) {
 		return q.Tasks(ctx, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string))
 	}, obj), true
 }
@@ -81,8 +81,10 @@ func fastViewer(c *compiler, f graphql.CollectedField) (func(*out, *queryValue) 
 	if !ok {
 		return nil, false
 	}
-	q := c.ec.Resolvers.Query()
-	return rootField(c, f, nil, true, q.Viewer, obj), true
+	q := c.resolvers.Query()
+	return rootField(f, true, nil, func(ctx context.Context, _ map[string]any) (*model.User, error) {
+		return q.Viewer(ctx)
+	}, obj), true
 }
 
 // leaf makes the maker of a field without a selection.

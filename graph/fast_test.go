@@ -31,6 +31,16 @@ const (
 		assignee { ` + everyUserField + ` } assigneeId assignees { ` + everyUserField + ` }`
 )
 
+// directivesQuery has aliases, fragments, and fields that its variables $yes and $no include or skip.
+const directivesQuery = `query Q($t: ID!, $yes: Boolean!, $no: Boolean!) {
+	__typename
+	first: task(id: $t) { ...core ... on Node { id } phase { __typename ... on Phase { n: name } }
+		who: assignees { n: name ... { email } ... on User @include(if: $yes) { id } } }
+	again: task(id: $t) { id @include(if: $yes) label @include(if: $no) status @skip(if: $yes) version @skip(if: $no) }
+	q: __typename
+}
+fragment core on Task { __typename id label l2: label id }`
+
 var fastCases = []fastCase{
 	{name: "the benchmark's page", token: tokAdmin, fast: true, vars: map[string]any{"p": "prj_site"},
 		query: benchPageQuery},
@@ -47,15 +57,11 @@ var fastCases = []fastCase{
 	{name: "strings that need escaping", token: tokAdmin, fast: true,
 		query: `{ task(id: "tsk_04test") { label description errorReason closeReason assignees { name } } viewer { name firstName lastName email avatar } }`},
 	{name: "aliases, fragments, @include and @skip", token: tokAdmin, fast: true,
-		vars: map[string]any{"t": "tsk_03logo", "yes": true, "no": false},
-		query: `query Q($t: ID!, $yes: Boolean!, $no: Boolean!) {
-			__typename
-			first: task(id: $t) { ...core ... on Node { id } phase { __typename ... on Phase { n: name } }
-				who: assignees { n: name ... { email } ... on User @include(if: $yes) { id } } }
-			again: task(id: $t) { id @include(if: $yes) label @include(if: $no) status @skip(if: $yes) version @skip(if: $no) }
-			q: __typename
-		}
-		fragment core on Task { __typename id label l2: label id }`},
+		vars:  map[string]any{"t": "tsk_03logo", "yes": true, "no": false},
+		query: directivesQuery},
+	{name: "@include and @skip the other way", token: tokAdmin, fast: true,
+		vars:  map[string]any{"t": "tsk_03logo", "yes": false, "no": true},
+		query: directivesQuery},
 	{name: "several operations, none named", token: tokAdmin,
 		query: `query A { viewer { id } } query B { task(id: "tsk_01plan") { id } }`},
 	{name: "a connection's every field", token: tokAdmin, fast: true,
@@ -113,7 +119,8 @@ func TestFastPathAnswersAsGQLGen(t *testing.T) {
 			return a.post(c.token, c.query, c.vars)
 		}
 		cases := append(fastCases, nextPage(t, slow))
-		for _, c := range cases {
+		// Twice: the second time, each document's compiled plan is the one kept from the first.
+		for _, c := range append(cases, cases...) {
 			before := graph.FastServed(h)
 			got := send(fast, c)
 			served := graph.FastServed(h) - before
