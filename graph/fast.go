@@ -72,13 +72,15 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 // plans keeps what each operation compiled to, so that a document asked for again is not
 // compiled again; an operation with directives (@include, @skip), whose fields depend on its
-// variables, is compiled for each request. It forgets everything once it holds plansKept.
+// variables, is compiled for each request. A plan holds its document (the fields it writes point
+// into it), so plans are bounded by their documents' size as the document cache is: they are all
+// forgotten once they hold plansBytes.
 type plans struct {
-	m    sync.Map // *ast.OperationDefinition → plan
-	size atomic.Int64
+	m     sync.Map // *ast.OperationDefinition → plan
+	bytes atomic.Int64
 }
 
-const plansKept = 1024
+const plansBytes = 4 << 20
 
 type plan struct {
 	root object[queryValue]
@@ -92,10 +94,10 @@ func (p *plans) of(oc *graphql.OperationContext, resolvers ResolverRoot) (object
 	}
 	c := &compiler{oc: oc, resolvers: resolvers}
 	root, ok := compile(c, oc.Operation.SelectionSet, "Query", queryImplementors, queryWriters)
-	if !usesDirectives(oc.Operation.SelectionSet) {
-		if p.size.Add(1) > plansKept {
+	if size := int64(len(oc.RawQuery)); size <= plansBytes/16 && !usesDirectives(oc.Operation.SelectionSet) {
+		if p.bytes.Add(size) > plansBytes {
 			p.m.Clear()
-			p.size.Store(1)
+			p.bytes.Store(size)
 		}
 		p.m.Store(oc.Operation, plan{root, ok})
 	}
