@@ -99,14 +99,12 @@ func newGraphQL(svc *rules.Service, opts Options, limits Limits) *graphQL {
 }
 
 func (g *graphQL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var l *loaders
+	var opts []dataloadgen.Option
 	if streaming(r) {
 		// A subscription's fields are read anew for each change: nothing is kept between them.
-		l = newLoaders(g.svc, dataloadgen.WithoutCache())
-	} else {
-		l = newLoaders(g.svc)
+		opts = append(opts, dataloadgen.WithoutCache())
 	}
-	ctx := withPendingDocument(withLoaders(r.Context(), l))
+	ctx := withPendingDocument(withLoaders(r.Context(), g.svc, opts...))
 	exec := g.closed
 	v := viewer(ctx)
 	if v != nil {

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -59,11 +60,24 @@ func newLoaders(r *rules.Service, opts ...dataloadgen.Option) *loaders {
 
 type loadersKey struct{}
 
-func withLoaders(ctx context.Context, l *loaders) context.Context {
-	return context.WithValue(ctx, loadersKey{}, l)
+// withLoaders gives a request the loaders of svc, made with opts when first needed.
+func withLoaders(ctx context.Context, svc *rules.Service, opts ...dataloadgen.Option) context.Context {
+	return context.WithValue(ctx, loadersKey{}, &lazyLoaders{make: func() *loaders { return newLoaders(svc, opts...) }})
 }
 
-func loadersFrom(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
+// lazyLoaders are a request's loaders, made when a resolver first needs them: most requests,
+// those the fast path answers (graph/fast.go), need none.
+type lazyLoaders struct {
+	once sync.Once
+	make func() *loaders
+	l    *loaders
+}
+
+func loadersFrom(ctx context.Context) *loaders {
+	z := ctx.Value(loadersKey{}).(*lazyLoaders)
+	z.once.Do(func() { z.l = z.make() })
+	return z.l
+}
 
 // each loads, in one batch, the value every parent refers to by key; a parent whose key is absent
 // (ok false) gets the zero value. A batch resolver hands it all its sibling parents at once, so a
