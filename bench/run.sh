@@ -21,12 +21,15 @@
 # Each run measures every system once per shape, in an order rotated from run to run (run 1:
 # taskql, PostGraphile, pgbench; run 2: PostGraphile, pgbench, taskql; ...). Before any load, the
 # first 20 ids of each read shape are asked of every system, which must return the same ids.
-# Environment: BENCH_PG, the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres);
+# Environment: BENCH_PG, the PostgreSQL server (default
+# postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable: every system talks to it alike, in
+# plain text on loopback; pgx and libpq would otherwise take TLS where the server offers it, and
+# node-postgres would not, and TLS cost taskql's side a tenth of its CPU);
 # BENCH_DIR, where builds, id files, logs and results go (default $TMPDIR/taskql-bench).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
+pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/taskql-bench}
 duration=20 connections=32 threads=2 runs=1 port=18090 peer_port="" warmup=3
 shapes="page task assign" server=real profile=0 fresh=0 max_inflight="" peer=0 db=""

@@ -61,7 +61,7 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			)
 		})
 		o := &out{ctx: ctx, ec: ec, b: make([]byte, 0, 1024)}
-		if err := root.write(o, &queryValue{}); err != nil {
+		if err := o.run(root); err != nil {
 			slow = s.executableSchema.Exec(ctx)
 			return slow(ctx)
 		}
@@ -132,6 +132,17 @@ type out struct {
 	ctx context.Context
 	ec  *executionContext
 	b   []byte
+}
+
+// run writes the operation's data; a panic in a resolver is an error, on which gqlgen runs the
+// operation again and recovers from it as it does (the field null, an error at its path).
+func (o *out) run(root object[queryValue]) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = errNotFast
+		}
+	}()
+	return root.write(o, &queryValue{})
 }
 
 func (o *out) raw(s string) { o.b = append(o.b, s...) }
