@@ -2,10 +2,12 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/taskql/taskql/internal/guard"
@@ -25,10 +27,12 @@ func checkBody(render guard.Render, next http.Handler) http.Handler {
 					Message: "a GraphQL request by POST must be application/json"})
 				return
 			}
-			if msg := bodyProblem(guard.Body(r.Context())); msg != "" {
+			msg, body := bodyProblem(guard.Body(r.Context()))
+			if msg != "" {
 				render.Refuse(w, r, guard.Refusal{Status: http.StatusBadRequest, Code: guard.CodeBadUserInput, Limit: "request", Message: msg})
 				return
 			}
+			r = r.WithContext(context.WithValue(r.Context(), requestBodyKey{}, body))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -39,17 +43,41 @@ func isJSON(r *http.Request) bool {
 	return err == nil && mt == "application/json"
 }
 
-// bodyProblem says what is wrong with a GraphQL request's JSON body, or "".
-func bodyProblem(body []byte) string {
+// requestBody is a GraphQL request's JSON body as checkBody read it, each member as sent, for
+// operationOverPOST to decode without reading the whole body again.
+type requestBody struct {
+	Query, OperationName, Variables, Extensions json.RawMessage
+}
+
+type requestBodyKey struct{}
+
+// decode fills raw with the request's members, as decoding the whole body into it would.
+func (b *requestBody) decode(raw *graphql.RawParams) error {
+	for _, m := range []struct {
+		value json.RawMessage
+		into  any
+	}{{b.Query, &raw.Query}, {b.OperationName, &raw.OperationName}, {b.Variables, &raw.Variables}, {b.Extensions, &raw.Extensions}} {
+		if len(m.value) == 0 {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(m.value))
+		dec.UseNumber()
+		if err := dec.Decode(m.into); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bodyProblem says what is wrong with a GraphQL request's JSON body, or "" and the request.
+func bodyProblem(body []byte) (string, *requestBody) {
 	body = bytes.TrimLeft(body, " \t\r\n")
 	if len(body) > 0 && body[0] == '[' {
-		return "batched operations (a JSON array) are not supported: send one operation per request"
+		return "batched operations (a JSON array) are not supported: send one operation per request", nil
 	}
-	var req struct {
-		Query, OperationName, Variables, Extensions json.RawMessage
-	}
+	var req requestBody
 	if err := json.Unmarshal(body, &req); err != nil {
-		return "the request body is not a JSON object of a GraphQL request"
+		return "the request body is not a JSON object of a GraphQL request", nil
 	}
 	for _, f := range []struct {
 		name, want string
@@ -61,10 +89,10 @@ func bodyProblem(body []byte) string {
 		{"extensions", "an object", req.Extensions},
 	} {
 		if !isKind(f.value, f.want) {
-			return f.name + " must be " + f.want + " or null"
+			return f.name + " must be " + f.want + " or null", nil
 		}
 	}
-	return ""
+	return "", &req
 }
 
 // isKind tells whether a JSON value is absent, null, or of the kind ("a string", "an object").

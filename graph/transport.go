@@ -68,9 +68,15 @@ func (operationOverPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	w.Header().Set("Content-Type", contentType)
 	raw := &graphql.RawParams{Headers: r.Header}
 	raw.ReadTime.Start = graphql.Now()
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if err := dec.Decode(raw); err != nil {
+	var err error
+	if body, ok := r.Context().Value(requestBodyKey{}).(*requestBody); ok {
+		err = body.decode(raw)
+	} else {
+		dec := json.NewDecoder(r.Body)
+		dec.UseNumber()
+		err = dec.Decode(raw)
+	}
+	if err != nil {
 		writeErrors(w, http.StatusBadRequest, gqlerror.List{{Message: "the request body is not a JSON object of a GraphQL request",
 			Extensions: map[string]any{"code": guard.CodeBadUserInput}}})
 		return
