@@ -3,6 +3,8 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/taskql/taskql/graph"
@@ -90,7 +92,7 @@ var fastCases = []fastCase{
 }
 
 // oddStrings gives a task and a user text that a JSON writer must escape.
-func oddStrings(t *testing.T, st *store.Store) {
+func oddStrings(t testing.TB, st *store.Store) {
 	t.Helper()
 	const odd = "quote \" backslash \\ tab \t newline \n return \r controls \x01\x1f\x7f <b>&amp;</b> é 日本 \u2028\u2029 😀 '"
 	for _, q := range []string{
@@ -150,4 +152,39 @@ func nextPage(t *testing.T, a *api) fastCase {
 	}
 	return fastCase{name: "the second page", token: tokAdmin, fast: true, query: q,
 		vars: map[string]any{"after": first.Tasks.PageInfo.EndCursor}}
+}
+
+// FuzzFastPath sends any request body to a server with the fast path and to one without, on one
+// world, and requires the same answer. Mutations are left out: each would change the world for
+// the other server.
+func FuzzFastPath(f *testing.F) {
+	for _, c := range fastCases {
+		body, err := json.Marshal(map[string]any{"query": c.query, "variables": c.vars})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body)
+	}
+	st := testdb.SQLite(f)
+	seedWorld(f, st)
+	oddStrings(f, st)
+	fast := graph.NewServer(rules.New(st), graph.Options{})
+	slow := graph.NewServer(rules.New(st), graph.Options{GQLGenOnly: true})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if lower := bytes.ToLower(body); bytes.Contains(lower, []byte("mutation")) || bytes.Contains(lower, []byte("subscription")) {
+			t.Skip("a mutation would change the world between the two servers")
+		}
+		answer := func(h http.Handler) *httptest.ResponseRecorder {
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/query", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tokAdmin)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec
+		}
+		got, want := answer(fast), answer(slow)
+		if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+			t.Fatalf("body %q: the fast path answered %d\n%s\ngqlgen %d\n%s", body, got.Code, got.Body, want.Code, want.Body)
+		}
+	})
 }
