@@ -55,13 +55,23 @@ type requestBodyKey struct{}
 func (b *requestBody) decode(raw *graphql.RawParams) error {
 	for _, m := range []struct {
 		value json.RawMessage
-		into  any
-	}{{b.Query, &raw.Query}, {b.OperationName, &raw.OperationName}, {b.Variables, &raw.Variables}, {b.Extensions, &raw.Extensions}} {
-		if len(m.value) == 0 {
+		into  *string
+	}{{b.Query, &raw.Query}, {b.OperationName, &raw.OperationName}} {
+		if len(m.value) > 0 {
+			if err := json.Unmarshal(m.value, m.into); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range []struct {
+		value json.RawMessage
+		into  *map[string]any
+	}{{b.Variables, &raw.Variables}, {b.Extensions, &raw.Extensions}} {
+		if len(m.value) == 0 || string(m.value) == "null" {
 			continue
 		}
 		dec := json.NewDecoder(bytes.NewReader(m.value))
-		dec.UseNumber()
+		dec.UseNumber() // as gqlgen's transports: numbers keep their text until a scalar reads them
 		if err := dec.Decode(m.into); err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -19,13 +21,15 @@ import (
 // the statement: on a page of tasks that was a third of the server's CPU (docs/PERFORMANCE.md).
 // The statement is counted (CountStatements) and its outcome watched (health) as GORM's callbacks
 // do; where this does not apply (SQLite, a transaction, tracing, whose spans are GORM's plugin's)
-// ok is false and the caller runs the statement through GORM.
-func (s *Store) readNative(ctx context.Context, query string, args []any, scan func(pgx.Rows) error) (ok bool, err error) {
+// ok is false and the caller runs the statement through GORM. key names the statement's text
+// (statements keeps it numbered).
+func (s *Store) readNative(ctx context.Context, key, query string, args []any, scan func(pgx.Rows) error) (ok bool, err error) {
 	pool, isPool := s.db.Statement.ConnPool.(*sql.DB)
 	if s.dialect != migrate.Postgres || !isPool || s.traced {
 		return false, nil
 	}
-	query, args = numbered(query, args)
+	query = statements.get("$"+key+shapeOf(args), func() string { return numbered(query, args) })
+	args = flat(args)
 	if c, ok := ctx.Value(counterKey{}).(*StatementCounter); ok {
 		c.n.Add(1)
 	}
@@ -45,29 +49,69 @@ func (s *Store) readNative(ctx context.Context, query string, args []any, scan f
 	return true, err
 }
 
-// numbered writes PostgreSQL's $1, $2… for the ? of query, as GORM's Raw does: a slice argument
-// (but []byte) is a parenthesised list of one parameter per item, (NULL) when empty.
-func numbered(query string, args []any) (string, []any) {
-	var (
-		b    strings.Builder
-		flat = make([]any, 0, len(args))
-		next = 0
-	)
-	b.Grow(len(query) + 8*len(args))
-	param := func(v any) {
-		flat = append(flat, v)
-		b.WriteString("$" + strconv.Itoa(len(flat)))
+// statementTexts keeps the texts of the hot reads' statements, which would otherwise be written
+// anew for every request, by a key of what they are made of; it forgets everything once it holds
+// statementsKept (the keys are few: filters × relations × page sizes).
+type statementTexts struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const statementsKept = 4096
+
+var statements statementTexts
+
+func (t *statementTexts) get(key string, write func() string) string {
+	if v, ok := t.m.Load(key); ok {
+		return v.(string)
 	}
+	text := write()
+	if t.n.Add(1) > statementsKept {
+		t.m.Clear()
+		t.n.Store(1)
+	}
+	t.m.Store(key, text)
+	return text
+}
+
+// isList tells whether an argument is a list, which ? stands for as a parenthesised list of one
+// parameter per item (GORM's Raw does the same); []byte is one value.
+func isList(arg any) (reflect.Value, bool) {
+	if _, isBytes := arg.([]byte); isBytes {
+		return reflect.Value{}, false
+	}
+	v := reflect.ValueOf(arg)
+	return v, v.Kind() == reflect.Slice
+}
+
+// shapeOf is what of args the numbered text depends on: the length of each list.
+func shapeOf(args []any) string {
+	b := make([]byte, 0, 4*len(args))
+	for _, a := range args {
+		b = append(b, '|')
+		if v, ok := isList(a); ok {
+			b = strconv.AppendInt(b, int64(v.Len()), 10)
+		}
+	}
+	return string(b)
+}
+
+// numbered writes PostgreSQL's $1, $2… for the ? of query, as GORM's Raw does: a list argument is
+// a parenthesised list of one parameter per item, (NULL) when empty. flat gives the parameters.
+func numbered(query string, args []any) string {
+	var b strings.Builder
+	b.Grow(len(query) + 8*len(args))
+	n, next := 0, 0
 	for i := 0; i < len(query); i++ {
 		if query[i] != '?' || next >= len(args) {
 			b.WriteByte(query[i])
 			continue
 		}
-		arg := args[next]
+		v, list := isList(args[next])
 		next++
-		v := reflect.ValueOf(arg)
-		if _, isBytes := arg.([]byte); isBytes || v.Kind() != reflect.Slice {
-			param(arg)
+		if !list {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
 			continue
 		}
 		if v.Len() == 0 {
@@ -79,9 +123,26 @@ func numbered(query string, args []any) (string, []any) {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			param(v.Index(j).Interface())
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
 		}
 		b.WriteByte(')')
 	}
-	return b.String(), flat
+	return b.String()
+}
+
+// flat is the parameters of numbered's text: each list's items in place of the list.
+func flat(args []any) []any {
+	out := make([]any, 0, len(args))
+	for _, a := range args {
+		v, list := isList(a)
+		if !list {
+			out = append(out, a)
+			continue
+		}
+		for j := range v.Len() {
+			out = append(out, v.Index(j).Interface())
+		}
+	}
+	return out
 }

@@ -22,7 +22,7 @@ func TestNumberedParametersAreGORMs(t *testing.T) {
 		{"id IN ?", []any{[]string{}}, "id IN (NULL)", []any{}},
 		{"j = ?", []any{[]byte(`{}`)}, "j = $1", []any{[]byte(`{}`)}},
 	} {
-		got, flat := numbered(c.query, c.args)
+		got, flat := numbered(c.query, c.args), flat(c.args)
 		if got != c.want || !reflect.DeepEqual(flat, c.wantFlat) {
 			t.Errorf("numbered(%q, %v) = %q, %v; want %q, %v", c.query, c.args, got, flat, c.want, c.wantFlat)
 		}

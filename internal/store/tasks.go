@@ -104,9 +104,10 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 // task then comes once per assignee, on consecutive rows, in assignment order) — to the page of
 // them when there is a limit, which must cut tasks, not rows.
 func (s *Store) readTasks(ctx context.Context, w *taskWhere, with With, limit int) ([]*model.Task, error) {
-	query := taskQuery(w, with, limit)
+	key := w.sql() + "|" + strconv.FormatBool(with.Phases) + "|" + strconv.FormatBool(with.Assignees) + "|" + strconv.Itoa(limit)
+	query := statements.get(key, func() string { return taskQuery(w, with, limit) })
 	r := newTaskReader(with)
-	if ok, err := s.readNative(ctx, query, w.args, r.scanNative); ok {
+	if ok, err := s.readNative(ctx, key, query, w.args, r.scanNative); ok {
 		return r.tasks, err
 	}
 	rows, err := s.q(ctx).Raw(query, w.args...).Rows()
