@@ -1,10 +1,14 @@
 package graph
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // A page of an allowed origin may call the API from a browser: its preflight, which carries no
@@ -48,5 +52,34 @@ func TestCORSAnswersPreflightsOfAllowedOrigins(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if exposed := w.Header().Get("Access-Control-Expose-Headers"); !strings.Contains(exposed, "X-Request-Id") || !reached {
 		t.Errorf("a request of an allowed origin: exposes %q, reached the API %v; want X-Request-Id exposed, reached", exposed, reached)
+	}
+}
+
+// A POST's members, as checkBody read them, decode to what decoding the whole body gives.
+func TestRequestBodyDecodesAsTheWholeBody(t *testing.T) {
+	for _, body := range []string{
+		`{"query":"{ viewer { id } }"}`,
+		`{"query":"query Q($n: Int) { tasks(first: $n) { nodes { id } } }","variables":{"n":3,"f":1.50},"operationName":"Q"}`,
+		`{"query":"{ task(id: \"tsk_01plan\") { label } }\n# é \u00e9 \ud83d\ude00","variables":null,"extensions":{"persistedQuery":{"version":1}}}`,
+		`{"query":"caf\u00e9","operationName":null,"variables":{}}`,
+		"{\"query\":\"\xff invalid utf-8\"}",
+		`{"Query":"{ viewer { id } }","QUERY":"{ __typename }"}`,
+	} {
+		msg, members := bodyProblem([]byte(body))
+		if msg != "" {
+			t.Fatalf("%s: %s", body, msg)
+		}
+		var got, want graphql.RawParams
+		if err := members.decode(&got); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: decoded %#v, want %#v", body, got, want)
+		}
 	}
 }

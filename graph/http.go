@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -57,8 +58,11 @@ func (b *requestBody) decode(raw *graphql.RawParams) error {
 		value json.RawMessage
 		into  *string
 	}{{b.Query, &raw.Query}, {b.OperationName, &raw.OperationName}} {
-		if len(m.value) > 0 {
-			if err := json.Unmarshal(m.value, m.into); err != nil {
+		switch v := m.value; {
+		case len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
+			*m.into = string(v[1 : len(v)-1]) // no escape: the text between the quotes (bodyProblem checked the JSON)
+		case len(v) > 0:
+			if err := json.Unmarshal(v, m.into); err != nil {
 				return err
 			}
 		}
