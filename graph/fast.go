@@ -238,6 +238,21 @@ func (obj object[T]) write(o *out, v *T) error {
 	return nil
 }
 
+// value writes an object field's value v, read with err: null when v is nil and the field
+// nullable; a nil for a non-null field (gqlgen's error) or err stops the fast path.
+func (obj object[T]) value(o *out, v *T, err error, nullable bool) error {
+	switch {
+	case err != nil:
+		return err
+	case v == nil && nullable:
+		o.raw("null")
+		return nil
+	case v == nil:
+		return errNotFast
+	}
+	return obj.write(o, v)
+}
+
 // list writes a non-null list of non-null objects.
 func list[T any](o *out, items []*T, obj object[T]) error {
 	o.b = append(o.b, '[')

@@ -41,16 +41,7 @@ func rootField[T any](f graphql.CollectedField, nullable bool, args func(*execut
 			Object: "Query", Field: f, Args: values, IsMethod: true, IsResolver: true,
 		})
 		v, err := resolve(o.ctx, values)
-		switch {
-		case err != nil:
-			return err
-		case v == nil && nullable:
-			o.raw("null")
-			return nil
-		case v == nil:
-			return errNotFast
-		}
-		return obj.write(o, v)
+		return obj.value(o, v, err, nullable)
 	}
 }
 
@@ -107,16 +98,7 @@ func child[T, C any](typ string, satisfies []string, table *fields[C], nullable 
 		}
 		return func(o *out, v *T) error {
 			cv, err := get(v)
-			switch {
-			case err != nil:
-				return err
-			case cv == nil && nullable:
-				o.raw("null")
-				return nil
-			case cv == nil:
-				return errNotFast
-			}
-			return obj.write(o, cv)
+			return obj.value(o, cv, err, nullable)
 		}, true
 	}
 }
@@ -138,104 +120,99 @@ func children[T, C any](typ string, satisfies []string, table *fields[C], get fu
 	}
 }
 
-var (
-	taskConnectionWriters fields[TaskConnection]
-	taskEdgeWriters       fields[TaskEdge]
-	pageInfoWriters       fields[model.PageInfo]
-	taskWriters           fields[model.Task]
-	phaseWriters          fields[model.Phase]
-	userWriters           fields[model.User]
-)
+// How each type's fields are written.
+var taskConnectionWriters = fields[TaskConnection]{
+	"edges": children("TaskEdge", taskEdgeImplementors, &taskEdgeWriters, func(c *TaskConnection) ([]*TaskEdge, error) {
+		return c.Edges, nil
+	}),
+	"nodes": children("Task", taskImplementors, &taskWriters, func(c *TaskConnection) ([]*model.Task, error) {
+		return c.Nodes(), nil
+	}),
+	"pageInfo": child("PageInfo", pageInfoImplementors, &pageInfoWriters, false, func(c *TaskConnection) (*model.PageInfo, error) {
+		return c.PageInfo, nil
+	}),
+	"totalCount": leaf(func(o *out, c *TaskConnection) error {
+		n, err := c.page.Count(o.ctx)
+		o.int(n)
+		return err
+	}),
+}
 
-func init() {
-	taskConnectionWriters = fields[TaskConnection]{
-		"edges": children("TaskEdge", taskEdgeImplementors, &taskEdgeWriters, func(c *TaskConnection) ([]*TaskEdge, error) {
-			return c.Edges, nil
-		}),
-		"nodes": children("Task", taskImplementors, &taskWriters, func(c *TaskConnection) ([]*model.Task, error) {
-			return c.Nodes(), nil
-		}),
-		"pageInfo": child("PageInfo", pageInfoImplementors, &pageInfoWriters, false, func(c *TaskConnection) (*model.PageInfo, error) {
-			return c.PageInfo, nil
-		}),
-		"totalCount": leaf(func(o *out, c *TaskConnection) error {
-			n, err := c.page.Count(o.ctx)
-			o.int(n)
-			return err
-		}),
-	}
-	taskEdgeWriters = fields[TaskEdge]{
-		"cursor": plain(func(o *out, e *TaskEdge) { o.str(e.Cursor) }),
-		"node": child("Task", taskImplementors, &taskWriters, false, func(e *TaskEdge) (*model.Task, error) {
-			return e.Node, nil
-		}),
-	}
-	pageInfoWriters = fields[model.PageInfo]{
-		"hasNextPage":     plain(func(o *out, p *model.PageInfo) { o.boolean(p.HasNextPage) }),
-		"hasPreviousPage": plain(func(o *out, p *model.PageInfo) { o.boolean(p.HasPreviousPage) }),
-		"startCursor":     plain(func(o *out, p *model.PageInfo) { o.optStr(p.StartCursor) }),
-		"endCursor":       plain(func(o *out, p *model.PageInfo) { o.optStr(p.EndCursor) }),
-	}
-	taskWriters = fields[model.Task]{
-		"id":          plain(func(o *out, t *model.Task) { o.quoted(string(t.ID)) }),
-		"label":       plain(func(o *out, t *model.Task) { o.str(t.Label) }),
-		"description": plain(func(o *out, t *model.Task) { o.optStr(t.Description) }),
-		"type":        plain(func(o *out, t *model.Task) { o.quoted(t.Type.String()) }),
-		"status":      plain(func(o *out, t *model.Task) { o.quoted(t.Status.String()) }),
-		"actionTaken": plain(func(o *out, t *model.Task) {
-			if t.ActionTaken == nil {
-				o.raw("null")
-				return
-			}
-			o.quoted(t.ActionTaken.String())
-		}),
-		"closeReason":     plain(func(o *out, t *model.Task) { o.optStr(t.CloseReason) }),
-		"errorReason":     plain(func(o *out, t *model.Task) { o.optStr(t.ErrorReason) }),
-		"completedAction": plain(func(o *out, t *model.Task) { o.json(t.CompletedAction) }),
-		"triggerEventId": plain(func(o *out, t *model.Task) {
-			if t.TriggerEventID == nil {
-				o.raw("null")
-				return
-			}
-			o.quoted(string(*t.TriggerEventID))
-		}),
-		"phase":     child("Phase", phaseImplementors, &phaseWriters, false, (*model.Task).Phase),
-		"assignees": children("User", userImplementors, &userWriters, (*model.Task).Assignees),
-		"assignee": child("User", userImplementors, &userWriters, true, func(t *model.Task) (*model.User, error) {
-			users, err := t.Assignees()
-			return rules.Primary(users), err
-		}),
-		"assigneeId": leaf(func(o *out, t *model.Task) error {
-			users, err := t.Assignees()
-			if u := rules.Primary(users); u != nil {
-				o.str(string(u.ID))
-			} else {
-				o.raw("null")
-			}
-			return err
-		}),
-		"createdAt":  leaf(func(o *out, t *model.Task) error { return o.time(t.CreatedAt) }),
-		"modifiedAt": leaf(func(o *out, t *model.Task) error { return o.time(t.ModifiedAt) }),
-		"version":    plain(func(o *out, t *model.Task) { o.str(t.Version()) }),
-	}
-	phaseWriters = fields[model.Phase]{
-		"id":       plain(func(o *out, p *model.Phase) { o.quoted(string(p.ID)) }),
-		"name":     plain(func(o *out, p *model.Phase) { o.str(p.Name) }),
-		"position": plain(func(o *out, p *model.Phase) { o.int(p.Position) }),
-		"internal": plain(func(o *out, p *model.Phase) { o.boolean(p.Internal) }),
-	}
-	userWriters = fields[model.User]{
-		"id":                   plain(func(o *out, u *model.User) { o.quoted(string(u.ID)) }),
-		"name":                 plain(func(o *out, u *model.User) { o.str(u.Name()) }),
-		"firstName":            plain(func(o *out, u *model.User) { o.str(u.FirstName) }),
-		"lastName":             plain(func(o *out, u *model.User) { o.str(u.LastName) }),
-		"email":                plain(func(o *out, u *model.User) { o.str(u.Email) }),
-		"avatar":               plain(func(o *out, u *model.User) { o.optStr(u.Avatar) }),
-		"isOrgAdmin":           plain(func(o *out, u *model.User) { o.boolean(u.IsOrgAdmin) }),
-		"isAccessApproved":     plain(func(o *out, u *model.User) { o.boolean(u.IsAccessApproved) }),
-		"onboardingRequired":   plain(func(o *out, u *model.User) { o.boolean(u.OnboardingRequired) }),
-		"defaultEmailSenderId": plain(func(o *out, u *model.User) { o.optStr(u.DefaultEmailSenderID) }),
-		"createdAt":            leaf(func(o *out, u *model.User) error { return o.time(u.CreatedAt) }),
-		"modifiedAt":           leaf(func(o *out, u *model.User) error { return o.time(u.ModifiedAt) }),
-	}
+var taskEdgeWriters = fields[TaskEdge]{
+	"cursor": plain(func(o *out, e *TaskEdge) { o.str(e.Cursor) }),
+	"node": child("Task", taskImplementors, &taskWriters, false, func(e *TaskEdge) (*model.Task, error) {
+		return e.Node, nil
+	}),
+}
+
+var pageInfoWriters = fields[model.PageInfo]{
+	"hasNextPage":     plain(func(o *out, p *model.PageInfo) { o.boolean(p.HasNextPage) }),
+	"hasPreviousPage": plain(func(o *out, p *model.PageInfo) { o.boolean(p.HasPreviousPage) }),
+	"startCursor":     plain(func(o *out, p *model.PageInfo) { o.optStr(p.StartCursor) }),
+	"endCursor":       plain(func(o *out, p *model.PageInfo) { o.optStr(p.EndCursor) }),
+}
+
+var taskWriters = fields[model.Task]{
+	"id":          plain(func(o *out, t *model.Task) { o.quoted(string(t.ID)) }),
+	"label":       plain(func(o *out, t *model.Task) { o.str(t.Label) }),
+	"description": plain(func(o *out, t *model.Task) { o.optStr(t.Description) }),
+	"type":        plain(func(o *out, t *model.Task) { o.quoted(t.Type.String()) }),
+	"status":      plain(func(o *out, t *model.Task) { o.quoted(t.Status.String()) }),
+	"actionTaken": plain(func(o *out, t *model.Task) {
+		if t.ActionTaken == nil {
+			o.raw("null")
+			return
+		}
+		o.quoted(t.ActionTaken.String())
+	}),
+	"closeReason":     plain(func(o *out, t *model.Task) { o.optStr(t.CloseReason) }),
+	"errorReason":     plain(func(o *out, t *model.Task) { o.optStr(t.ErrorReason) }),
+	"completedAction": plain(func(o *out, t *model.Task) { o.json(t.CompletedAction) }),
+	"triggerEventId": plain(func(o *out, t *model.Task) {
+		if t.TriggerEventID == nil {
+			o.raw("null")
+			return
+		}
+		o.quoted(string(*t.TriggerEventID))
+	}),
+	"phase":     child("Phase", phaseImplementors, &phaseWriters, false, (*model.Task).Phase),
+	"assignees": children("User", userImplementors, &userWriters, (*model.Task).Assignees),
+	"assignee": child("User", userImplementors, &userWriters, true, func(t *model.Task) (*model.User, error) {
+		users, err := t.Assignees()
+		return rules.Primary(users), err
+	}),
+	"assigneeId": leaf(func(o *out, t *model.Task) error {
+		users, err := t.Assignees()
+		if u := rules.Primary(users); u != nil {
+			o.str(string(u.ID))
+		} else {
+			o.raw("null")
+		}
+		return err
+	}),
+	"createdAt":  leaf(func(o *out, t *model.Task) error { return o.time(t.CreatedAt) }),
+	"modifiedAt": leaf(func(o *out, t *model.Task) error { return o.time(t.ModifiedAt) }),
+	"version":    plain(func(o *out, t *model.Task) { o.str(t.Version()) }),
+}
+
+var phaseWriters = fields[model.Phase]{
+	"id":       plain(func(o *out, p *model.Phase) { o.quoted(string(p.ID)) }),
+	"name":     plain(func(o *out, p *model.Phase) { o.str(p.Name) }),
+	"position": plain(func(o *out, p *model.Phase) { o.int(p.Position) }),
+	"internal": plain(func(o *out, p *model.Phase) { o.boolean(p.Internal) }),
+}
+
+var userWriters = fields[model.User]{
+	"id":                   plain(func(o *out, u *model.User) { o.quoted(string(u.ID)) }),
+	"name":                 plain(func(o *out, u *model.User) { o.str(u.Name()) }),
+	"firstName":            plain(func(o *out, u *model.User) { o.str(u.FirstName) }),
+	"lastName":             plain(func(o *out, u *model.User) { o.str(u.LastName) }),
+	"email":                plain(func(o *out, u *model.User) { o.str(u.Email) }),
+	"avatar":               plain(func(o *out, u *model.User) { o.optStr(u.Avatar) }),
+	"isOrgAdmin":           plain(func(o *out, u *model.User) { o.boolean(u.IsOrgAdmin) }),
+	"isAccessApproved":     plain(func(o *out, u *model.User) { o.boolean(u.IsAccessApproved) }),
+	"onboardingRequired":   plain(func(o *out, u *model.User) { o.boolean(u.OnboardingRequired) }),
+	"defaultEmailSenderId": plain(func(o *out, u *model.User) { o.optStr(u.DefaultEmailSenderID) }),
+	"createdAt":            leaf(func(o *out, u *model.User) error { return o.time(u.CreatedAt) }),
+	"modifiedAt":           leaf(func(o *out, u *model.User) error { return o.time(u.ModifiedAt) }),
 }
