@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,9 +26,9 @@ import (
 // so they are not parallel.
 
 // observedAPI serves a seeded world with telemetry, its logs written to the returned buffer.
-func observedAPI(t *testing.T, st *store.Store, c telemetry.Config) (*api, *telemetry.Telemetry, *syncBuffer) {
+func observedAPI(t *testing.T, st *store.Store, c telemetry.Config) (*api, *telemetry.Telemetry, *testdb.Output) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testdb.Output{}
 	c.Log = logs
 	old := slog.Default()
 	tel, err := telemetry.Setup(t.Context(), c)
@@ -45,32 +43,6 @@ func observedAPI(t *testing.T, st *store.Store, c telemetry.Config) (*api, *tele
 	svc := rules.New(st)
 	o := graph.Options{Telemetry: tel, Metrics: promhttp.HandlerFor(tel.Registry, promhttp.HandlerOpts{})}
 	return serveHandler(t, st, graph.NewServer(svc, o)), tel, logs
-}
-
-// syncBuffer is a log any goroutine may write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines are the JSON log lines whose msg is msg.
-func (b *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(b.buf.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // Every request writes one access line with its request id, route, operation name and type,
@@ -92,7 +64,7 @@ func TestEachRequestWritesOneAccessLine(t *testing.T) {
 	req(tokAda, `{"query": "query Me { viewer { id } }"}`, "req-1")
 	req(tokAda, `{"query": "mutation Add { assignUsers(taskId: \"tsk_03logo\", userIds: [\"usr_zed\"]) { id } }"}`, "req-2")
 	req("", `{"query": "{ viewer { id } }"}`, "req-3")
-	got := logs.lines(t, "request")
+	got := logs.JSONLines("request")
 	if len(got) != 3 {
 		t.Fatalf("%d access lines for 3 requests:\n%v", len(got), got)
 	}

@@ -1,14 +1,10 @@
 package rest_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"regexp"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,7 +21,7 @@ import (
 // logger, so it is not parallel.
 func TestRESTRequestsAreLoggedAndCountedByRoute(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		logs := &syncBuffer{}
+		logs := &testdb.Output{}
 		old := slog.Default()
 		tel, err := telemetry.Setup(t.Context(), telemetry.Config{Production: true, Log: logs})
 		if err != nil {
@@ -53,7 +49,7 @@ func TestRESTRequestsAreLoggedAndCountedByRoute(t *testing.T) {
 			Codes                 []any
 		}
 		var got []line
-		for _, l := range logs.lines("request") {
+		for _, l := range logs.JSONLines("request") {
 			v, _ := l["viewer"].(string)
 			codes, _ := l["codes"].([]any)
 			got = append(got, line{l["route"].(string), v, l["method"].(string), l["status"].(float64), codes})
@@ -95,30 +91,4 @@ func wantCounted(t *testing.T, metrics []byte) {
 			t.Errorf("%s = %q, want %s", series, m, want)
 		}
 	}
-}
-
-// syncBuffer is a log any goroutine may write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines are the JSON log lines whose msg is msg.
-func (b *syncBuffer) lines(msg string) []map[string]any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for l := range strings.SplitSeq(b.buf.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
 }

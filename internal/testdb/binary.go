@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -77,4 +78,17 @@ func (o *Output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
+}
+
+// JSONLines are the lines of the output that are JSON objects whose msg is msg: a process's
+// structured log lines of one kind.
+func (o *Output) JSONLines(msg string) []map[string]any {
+	var out []map[string]any
+	for l := range strings.SplitSeq(o.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
 }
