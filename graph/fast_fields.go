@@ -17,65 +17,51 @@ import (
 type queryValue struct{}
 
 var queryWriters = fields[queryValue]{
-	"task":   fastTask,
-	"tasks":  fastTasks,
-	"viewer": fastViewer,
+	"task": root("Task", taskImplementors, &taskWriters, true, (*executionContext).field_Query_task_args,
+		func(q QueryResolver, ctx context.Context, args map[string]any) (*model.Task, error) {
+			return q.Task(ctx, args["id"].(string))
+		}),
+	"tasks": root("TaskConnection", taskConnectionImplementors, &taskConnectionWriters, false, (*executionContext).field_Query_tasks_args,
+		func(q QueryResolver, ctx context.Context, args map[string]any) (*TaskConnection, error) {
+			return q.Tasks(ctx, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string))
+		}),
+	"viewer": root("User", userImplementors, &userWriters, true, nil,
+		func(q QueryResolver, ctx context.Context, _ map[string]any) (*model.User, error) {
+			return q.Viewer(ctx)
+		}),
 }
 
-// rootField reads a root field's arguments (args; nil when it has none), runs its resolver with the
-// field context gqlgen gives it (the look-ahead reads its selections there) and writes its value,
-// null when it is nil and nullable.
-func rootField[T any](f graphql.CollectedField, nullable bool, args func(*executionContext, context.Context, map[string]any) (map[string]any, error),
-	resolve func(ctx context.Context, args map[string]any) (*T, error), obj object[T]) func(o *out, _ *queryValue) error {
-	return func(o *out, _ *queryValue) error {
-		var values map[string]any
-		if args != nil {
-			var err error
-			if values, err = args(o.ec, o.ctx, f.ArgumentMap(o.ec.Variables)); err != nil {
-				return err
-			}
+// root makes the maker of a root field whose value is an object of type T: args reads its
+// arguments (nil when it has none), resolve runs its resolver, and nullable says whether a nil
+// value is written as null. The resolver runs with the field context gqlgen gives it (the
+// look-ahead reads its selections there).
+func root[T any](typ string, satisfies []string, table *fields[T], nullable bool,
+	args func(*executionContext, context.Context, map[string]any) (map[string]any, error),
+	resolve func(q QueryResolver, ctx context.Context, args map[string]any) (*T, error),
+) func(*compiler, graphql.CollectedField) (func(*out, *queryValue) error, bool) {
+	return func(c *compiler, f graphql.CollectedField) (func(*out, *queryValue) error, bool) {
+		obj, ok := compile(c, f.Selections, typ, satisfies, *table)
+		if !ok {
+			return nil, false
 		}
-		parent := o.ctx
-		defer func() { o.ctx = parent }()
-		o.ctx = graphql.WithFieldContext(parent, &graphql.FieldContext{
-			Object: "Query", Field: f, Args: values, IsMethod: true, IsResolver: true,
-		})
-		v, err := resolve(o.ctx, values)
-		return obj.value(o, v, err, nullable)
+		q := c.resolvers.Query()
+		return func(o *out, _ *queryValue) error {
+			var values map[string]any
+			if args != nil {
+				var err error
+				if values, err = args(o.ec, o.ctx, f.ArgumentMap(o.ec.Variables)); err != nil {
+					return err
+				}
+			}
+			parent := o.ctx
+			defer func() { o.ctx = parent }()
+			o.ctx = graphql.WithFieldContext(parent, &graphql.FieldContext{
+				Object: "Query", Field: f, Args: values, IsMethod: true, IsResolver: true,
+			})
+			v, err := resolve(q, o.ctx, values)
+			return obj.value(o, v, err, nullable)
+		}, true
 	}
-}
-
-func fastTask(c *compiler, f graphql.CollectedField) (func(*out, *queryValue) error, bool) {
-	obj, ok := compile(c, f.Selections, "Task", taskImplementors, taskWriters)
-	if !ok {
-		return nil, false
-	}
-	q := c.resolvers.Query()
-	return rootField(f, true, (*executionContext).field_Query_task_args, func(ctx context.Context, args map[string]any) (*model.Task, error) {
-		return q.Task(ctx, args["id"].(string))
-	}, obj), true
-}
-
-func fastTasks(c *compiler, f graphql.CollectedField) (func(*out, *queryValue) error, bool) {
-	obj, ok := compile(c, f.Selections, "TaskConnection", taskConnectionImplementors, taskConnectionWriters)
-	if !ok {
-		return nil, false
-	}
-	q := c.resolvers.Query()
-	return rootField(f, false, (*executionContext).field_Query_tasks_args, func(ctx context.Context, args map[string]any) (*TaskConnection, error) {
-		return q.Tasks(ctx, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string))
-	}, obj), true
-}
-
-func fastViewer(c *compiler, f graphql.CollectedField) (func(*out, *queryValue) error, bool) {
-	obj, ok := compile(c, f.Selections, "User", userImplementors, userWriters)
-	if !ok {
-		return nil, false
-	}
-	q := c.resolvers.Query()
-	return rootField(f, true, nil, func(ctx context.Context, _ map[string]any) (*model.User, error) {
-		return q.Viewer(ctx)
-	}, obj), true
 }
 
 // leaf makes the maker of a field without a selection.
