@@ -60,24 +60,13 @@ func newLoaders(r *rules.Service, opts ...dataloadgen.Option) *loaders {
 
 type loadersKey struct{}
 
-// withLoaders gives a request the loaders of svc, made with opts when first needed.
+// withLoaders gives a request the loaders of svc, made with opts when a resolver first needs
+// them: most requests, those the fast path answers (graph/fast.go), need none.
 func withLoaders(ctx context.Context, svc *rules.Service, opts ...dataloadgen.Option) context.Context {
-	return context.WithValue(ctx, loadersKey{}, &lazyLoaders{make: func() *loaders { return newLoaders(svc, opts...) }})
+	return context.WithValue(ctx, loadersKey{}, sync.OnceValue(func() *loaders { return newLoaders(svc, opts...) }))
 }
 
-// lazyLoaders are a request's loaders, made when a resolver first needs them: most requests,
-// those the fast path answers (graph/fast.go), need none.
-type lazyLoaders struct {
-	once sync.Once
-	make func() *loaders
-	l    *loaders
-}
-
-func loadersFrom(ctx context.Context) *loaders {
-	z := ctx.Value(loadersKey{}).(*lazyLoaders)
-	z.once.Do(func() { z.l = z.make() })
-	return z.l
-}
+func loadersFrom(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(func() *loaders)() }
 
 // each loads, in one batch, the value every parent refers to by key; a parent whose key is absent
 // (ok false) gets the zero value. A batch resolver hands it all its sibling parents at once, so a
