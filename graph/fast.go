@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/maypok86/otter/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/taskql/taskql/model"
@@ -73,33 +73,34 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 // plans keeps what each operation compiled to, so that a document asked for again is not
 // compiled again; an operation with directives (@include, @skip), whose fields depend on its
 // variables, is compiled for each request. A plan holds its document (the fields it writes point
-// into it), so plans are bounded by their documents' size as the document cache is: they are all
-// forgotten once they hold plansBytes.
+// into it), so plans are weighed by their documents' size, as the document cache weighs documents.
 type plans struct {
-	m     sync.Map // *ast.OperationDefinition → plan
-	bytes atomic.Int64
+	kept *otter.Cache[*ast.OperationDefinition, plan]
 }
 
 const plansBytes = 4 << 20
 
 type plan struct {
-	root object[queryValue]
-	ok   bool // whether the fast path serves the operation
+	root  object[queryValue]
+	ok    bool   // whether the fast path serves the operation
+	bytes uint32 // the size of its document's text
+}
+
+func newPlans() *plans {
+	return &plans{kept: otter.Must(&otter.Options[*ast.OperationDefinition, plan]{
+		MaximumWeight: plansBytes,
+		Weigher:       func(_ *ast.OperationDefinition, p plan) uint32 { return p.bytes },
+	})}
 }
 
 func (p *plans) of(oc *graphql.OperationContext, resolvers ResolverRoot) (object[queryValue], bool) {
-	if v, found := p.m.Load(oc.Operation); found {
-		pl := v.(plan)
+	if pl, found := p.kept.GetIfPresent(oc.Operation); found {
 		return pl.root, pl.ok
 	}
 	c := &compiler{oc: oc, resolvers: resolvers}
 	root, ok := compile(c, oc.Operation.SelectionSet, "Query", queryImplementors, queryWriters)
-	if size := int64(len(oc.RawQuery)); size <= plansBytes/16 && !usesDirectives(oc.Operation.SelectionSet) {
-		if p.bytes.Add(size) > plansBytes {
-			p.m.Clear()
-			p.bytes.Store(size)
-		}
-		p.m.Store(oc.Operation, plan{root, ok})
+	if size := len(oc.RawQuery); size <= plansBytes/16 && !usesDirectives(oc.Operation.SelectionSet) {
+		p.kept.Set(oc.Operation, plan{root, ok, uint32(size) + 1})
 	}
 	return root, ok
 }

@@ -81,7 +81,7 @@ func newGraphQL(svc *rules.Service, opts Options, limits Limits) *graphQL {
 	apq := newTextCache(apqCacheBytes)
 	var es graphql.ExecutableSchema = NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()})
 	if !opts.GQLGenOnly {
-		es = fastSchema{executableSchema: es.(*executableSchema), plans: &plans{}, served: &g.fast}
+		es = fastSchema{executableSchema: es.(*executableSchema), plans: newPlans(), served: &g.fast}
 	}
 	g.closed = newExecutor(es, opts, limits, docs, apq, false)
 	g.closed.AddTransport(transport.Websocket{

@@ -6,11 +6,10 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/maypok86/otter/v2"
 
 	"github.com/taskql/taskql/internal/migrate"
 )
@@ -22,13 +21,13 @@ import (
 // The statement is counted (CountStatements) and its outcome watched (health) as GORM's callbacks
 // do; where this does not apply (SQLite, a transaction, tracing, whose spans are GORM's plugin's)
 // ok is false and the caller runs the statement through GORM. key names the statement's text
-// (statements keeps it numbered).
+// (statement keeps it numbered).
 func (s *Store) readNative(ctx context.Context, key, query string, args []any, scan func(pgx.Rows) error) (ok bool, err error) {
 	pool, isPool := s.db.Statement.ConnPool.(*sql.DB)
 	if s.dialect != migrate.Postgres || !isPool || s.traced {
 		return false, nil
 	}
-	query = statements.get("$"+key+shapeOf(args), func() string { return numbered(query, args) })
+	query = statement("$"+key+shapeOf(args), func() string { return numbered(query, args) })
 	args = flat(args)
 	if c, ok := ctx.Value(counterKey{}).(*StatementCounter); ok {
 		c.n.Add(1)
@@ -49,28 +48,18 @@ func (s *Store) readNative(ctx context.Context, key, query string, args []any, s
 	return true, err
 }
 
-// statementTexts keeps the texts of the hot reads' statements, which would otherwise be written
-// anew for every request, by a key of what they are made of; it forgets everything once it holds
-// statementsKept (the keys are few: filters × relations × page sizes).
-type statementTexts struct {
-	m sync.Map
-	n atomic.Int64
-}
+// statements keeps the texts of the hot reads' statements, which would otherwise be written anew
+// for every request, by a key of what they are made of (the keys are few: filters × relations ×
+// page sizes).
+var statements = otter.Must(&otter.Options[string, string]{MaximumSize: 4096})
 
-const statementsKept = 4096
-
-var statements statementTexts
-
-func (t *statementTexts) get(key string, write func() string) string {
-	if v, ok := t.m.Load(key); ok {
-		return v.(string)
+// statement is the text kept under key, written by write the first time.
+func statement(key string, write func() string) string {
+	if text, ok := statements.GetIfPresent(key); ok {
+		return text
 	}
 	text := write()
-	if t.n.Add(1) > statementsKept {
-		t.m.Clear()
-		t.n.Store(1)
-	}
-	t.m.Store(key, text)
+	statements.Set(key, text)
 	return text
 }
 

@@ -105,7 +105,7 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 // them when there is a limit, which must cut tasks, not rows.
 func (s *Store) readTasks(ctx context.Context, w *taskWhere, with With, limit int) ([]*model.Task, error) {
 	key := w.sql() + "|" + strconv.FormatBool(with.Phases) + "|" + strconv.FormatBool(with.Assignees) + "|" + strconv.Itoa(limit)
-	query := statements.get(key, func() string { return taskQuery(w, with, limit) })
+	query := statement(key, func() string { return taskQuery(w, with, limit) })
 	r := newTaskReader(with)
 	if ok, err := s.readNative(ctx, key, query, w.args, r.scanNative); ok {
 		return r.tasks, err
