@@ -27,6 +27,7 @@ import (
 	"github.com/taskql/taskql/internal/pubsub"
 	"github.com/taskql/taskql/internal/rules"
 	"github.com/taskql/taskql/internal/store"
+	"github.com/taskql/taskql/internal/telemetry"
 )
 
 func main() {
@@ -62,7 +63,12 @@ func run(ctx context.Context, addr, pprofAddr string, maxInflight int) error {
 	defer bus.Close()
 	svc := rules.New(st, rules.WithBus(bus), rules.WithViewerCache(time.Minute))
 	go svc.Deliver(context.WithoutCancel(ctx))
-	api := graph.NewServer(svc, graph.Options{MaxInFlight: maxInflight})
+	// As `taskql serve`: an access line per request (to stderr) and the request metrics.
+	tel, err := telemetry.Setup(ctx, telemetry.Config{})
+	if err != nil {
+		return err
+	}
+	api := graph.NewServer(svc, graph.Options{MaxInFlight: maxInflight, Telemetry: tel})
 	var requests, statements atomic.Int64
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, c := store.CountStatements(r.Context())
