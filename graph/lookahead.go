@@ -22,9 +22,20 @@ var (
 	assigneeFields = []string{"assignees", "assignee", "assigneeId"}
 )
 
+// A selection made only of these fields is read lean (rules.Relations.Lean): only the columns
+// they need are read, the tasks' and assignees' other fields are left zero. Each field here is a
+// lean column, a relation read along, or a resolver that needs only the object's keys; a field
+// added to Task or User is not lean until it is added here (TestLeanReadsShowWhatEveryColumnShows).
+var (
+	leanTaskFields = []string{"__typename", "id", "label", "type", "status", "createdAt", "modifiedAt", "version",
+		"organization", "project", "phase", "assignee", "assigneeId", "assignees"}
+	// leanUserFields are those of the users under a task's assignee and assignees.
+	leanUserFields = []string{"__typename", "id", "name", "firstName", "lastName", "email", "organization", "company"}
+)
+
 // taskRelations is what the selection of the field being resolved, a Task, shows of it.
 func taskRelations(ctx context.Context) rules.Relations {
-	var r rules.Relations
+	r := rules.Relations{Lean: true}
 	oc := graphql.GetOperationContext(ctx)
 	addTaskRelations(&r, oc, graphql.GetFieldContext(ctx).Field.Selections)
 	return r
@@ -33,7 +44,7 @@ func taskRelations(ctx context.Context) rules.Relations {
 // connectionRelations is what the selection of the field being resolved, a TaskConnection, shows
 // of each of its tasks, through nodes or edges.
 func connectionRelations(ctx context.Context) rules.Relations {
-	var r rules.Relations
+	r := rules.Relations{Lean: true}
 	oc := graphql.GetOperationContext(ctx)
 	for _, f := range graphql.CollectFields(oc, graphql.GetFieldContext(ctx).Field.Selections, taskConnectionImplementors) {
 		switch f.Name {
@@ -54,7 +65,19 @@ func addTaskRelations(r *rules.Relations, oc *graphql.OperationContext, sel ast.
 	for _, f := range graphql.CollectFields(oc, sel, taskImplementors) {
 		r.Phase = r.Phase || slices.Contains(phaseFields, f.Name)
 		r.Assignees = r.Assignees || slices.Contains(assigneeFields, f.Name)
+		r.Lean = r.Lean && slices.Contains(leanTaskFields, f.Name) &&
+			(f.Name != "assignee" && f.Name != "assignees" || leanUsers(oc, f.Selections))
 	}
+}
+
+// leanUsers tells whether a selection of User shows only lean fields.
+func leanUsers(oc *graphql.OperationContext, sel ast.SelectionSet) bool {
+	for _, f := range graphql.CollectFields(oc, sel, userImplementors) {
+		if !slices.Contains(leanUserFields, f.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // primaryAssignees are the tasks' primary assignees (rules.Primary), from the assignees each was

@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -44,12 +45,31 @@ func userDest(u *model.User) []any {
 		(*string)(&u.ThreadEmailsSortOrder), &u.CreatedAt, &u.ModifiedAt}
 }
 
+// The columns of a lean read (With.Lean): a task's keys and the fields a list shows, and an
+// assignee's keys, name and email. The other columns (a task's description, reasons, completed
+// action; a user's avatar, flags, settings) are what lean leaves out, and their fields zero.
+var (
+	leanTaskColumns = []string{"id", "organization_id", "project_id", "phase_id", "label", "type", "status", "created_at", "modified_at"}
+	leanUserColumns = []string{"id", "organization_id", "company_id", "first_name", "last_name", "email"}
+)
+
+// pick is the destinations of the columns want, out of every column of an entity and theirs.
+func pick(columns []string, dest []any, want []string) []any {
+	out := make([]any, len(want))
+	for i, c := range want {
+		out[i] = dest[slices.Index(columns, c)]
+	}
+	return out
+}
+
 // The select lists of the hot reads, made once.
 var (
-	taskSelect     = columnsOf("tasks", "", taskColumns)
-	phaseSelect    = columnsOf("ph", "ph_", phaseColumns)
-	assigneeSelect = columnsOf("u", "u_", userColumns)
-	userSelect     = columnsOf("users", "", userColumns)
+	taskSelect         = columnsOf("tasks", "", taskColumns)
+	leanTaskSelect     = columnsOf("tasks", "", leanTaskColumns)
+	phaseSelect        = columnsOf("ph", "ph_", phaseColumns)
+	assigneeSelect     = columnsOf("u", "u_", userColumns)
+	leanAssigneeSelect = columnsOf("u", "u_", leanUserColumns)
+	userSelect         = columnsOf("users", "", userColumns)
 )
 
 // columnsOf lists columns of the table alias as a SELECT list, each named prefix_column.

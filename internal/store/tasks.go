@@ -73,8 +73,10 @@ func filteredTasks(sc Scope, f TaskFilter) *taskWhere {
 }
 
 // With names what a read of tasks reads along with each task, in the same statement, and records
-// on it (model.Task.SetPhase, SetAssignees).
-type With struct{ Phases, Assignees bool }
+// on it (model.Task.SetPhase, SetAssignees), and whether it reads only the lean columns of the
+// tasks and their assignees (leanTaskColumns, leanUserColumns), leaving the other fields zero:
+// for a reader that shows nothing else of them.
+type With struct{ Phases, Assignees, Lean bool }
 
 // Everything is With both.
 var Everything = With{Phases: true, Assignees: true}
@@ -104,7 +106,8 @@ func (s *Store) Tasks(ctx context.Context, sc Scope, f TaskFilter, p Page, with 
 // task then comes once per assignee, on consecutive rows, in assignment order) — to the page of
 // them when there is a limit, which must cut tasks, not rows.
 func (s *Store) readTasks(ctx context.Context, w *taskWhere, with With, limit int) ([]*model.Task, error) {
-	key := w.sql() + "|" + strconv.FormatBool(with.Phases) + "|" + strconv.FormatBool(with.Assignees) + "|" + strconv.Itoa(limit)
+	key := w.sql() + "|" + strconv.FormatBool(with.Phases) + "|" + strconv.FormatBool(with.Assignees) + "|" +
+		strconv.FormatBool(with.Lean) + "|" + strconv.Itoa(limit)
 	query := statement(key, func() string { return taskQuery(w, with, limit) })
 	r := newTaskReader(with)
 	if ok, err := s.readNative(ctx, key, query, w.args, r.scanNative); ok {
@@ -141,12 +144,18 @@ type taskReader struct {
 func newTaskReader(with With) *taskReader {
 	r := &taskReader{with: with, phases: map[model.PhaseID]*model.Phase{}}
 	r.full = taskDest(&r.row)
+	if with.Lean {
+		r.full = pick(taskColumns, r.full, leanTaskColumns)
+	}
 	if with.Phases {
 		r.full = append(r.full, phaseDest(&r.phase)...)
 	}
 	r.again = make([]any, len(r.full))
 	if with.Assignees {
 		users := r.assignee.dest()
+		if with.Lean {
+			users = pick(userColumns, users, leanUserColumns)
+		}
 		r.full = append(r.full, users...)
 		r.again = append(r.again, users...)
 	}
@@ -207,7 +216,10 @@ func (r *taskReader) scanNative(rows pgx.Rows) error {
 
 // taskQuery is the statement of readTasks, where w holds of the tasks.
 func taskQuery(w *taskWhere, with With, limit int) string {
-	sel, from := taskSelect, "tasks"
+	sel, users, from := taskSelect, assigneeSelect, "tasks"
+	if with.Lean {
+		sel, users = leanTaskSelect, leanAssigneeSelect
+	}
 	if with.Phases {
 		sel += ", " + phaseSelect
 		from += " JOIN phases ph ON ph.id = tasks.phase_id"
@@ -215,10 +227,10 @@ func taskQuery(w *taskWhere, with With, limit int) string {
 	switch {
 	case with.Assignees && limit > 0:
 		return "WITH page AS (SELECT " + sel + " FROM " + from + " WHERE " + w.sql() + " ORDER BY tasks.id LIMIT " +
-			strconv.Itoa(limit) + ") SELECT page.*, " + assigneeSelect + " FROM page LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id" +
+			strconv.Itoa(limit) + ") SELECT page.*, " + users + " FROM page LEFT JOIN task_assignees ta ON ta.task_id = page.id LEFT JOIN users u ON u.id = ta.user_id" +
 			" ORDER BY page.id, ta.assigned_at, ta.user_id"
 	case with.Assignees:
-		return "SELECT " + sel + ", " + assigneeSelect + " FROM " + from +
+		return "SELECT " + sel + ", " + users + " FROM " + from +
 			" LEFT JOIN task_assignees ta ON ta.task_id = tasks.id LEFT JOIN users u ON u.id = ta.user_id" +
 			" WHERE " + w.sql() + " ORDER BY tasks.id, ta.assigned_at, ta.user_id"
 	case limit > 0:
