@@ -17,7 +17,11 @@
 # --server real|bench (real: `go build .`, the default; bench: bench/server, the same handler with
 # pprof; --profile implies bench), --port P, --peer-port P (default port + 2),
 # --max-inflight N (the server executes at most N GraphQL requests at once; 0: no limit;
-# default: the server's own, 4 x GOMAXPROCS).
+# default: the server's own, 4 x GOMAXPROCS), --procs N (taskql's GOMAXPROCS; default half the
+# CPUs, at least 1: the server shares the machine with PostgreSQL and the load generator, and
+# PostGraphile executes on one Node.js thread; with as many as the CPUs, Go's idle processors
+# wake and spin for each small request, which cost the task request a third more CPU, server,
+# backends and load generator alike: docs/PERFORMANCE.md).
 # Each run measures every system once per shape, in an order rotated from run to run (run 1:
 # taskql, PostGraphile, pgbench; run 2: PostGraphile, pgbench, taskql; ...). Before any load, the
 # first 20 ids of each read shape are asked of every system, which must return the same ids.
@@ -32,7 +36,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/taskql-bench}
 duration=20 connections=32 threads=2 runs=1 port=18090 peer_port="" warmup=3
-shapes="page task assign" server=real profile=0 fresh=0 max_inflight="" peer=0 db=""
+shapes="page task assign" server=real profile=0 fresh=0 max_inflight="" peer=0 db="" procs=""
 gen_args=() tasks=100000
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--server) server=$2; shift ;;
 	--profile) profile=1; server=bench ;;
 	--max-inflight) max_inflight=$2; shift ;;
+	--procs) procs=$2; shift ;;
 	--fresh) fresh=1 ;;
 	--quick) tasks=5000 duration=5 warmup=1 ;;
 	--tasks) tasks=$2; shift ;;
@@ -62,11 +67,13 @@ while [ $# -gt 0 ]; do
 	shift
 done
 peer_port=${peer_port:-$((port + 2))}
+ncpu=$(getconf _NPROCESSORS_ONLN)
+procs=${procs:-$((ncpu / 2 > 0 ? ncpu / 2 : 1))}
 db=${db:-taskql_bench_${tasks}}
-for n in "$duration" "$connections" "$threads" "$runs" "$port" "$peer_port" "$tasks"; do
+for n in "$duration" "$connections" "$threads" "$runs" "$port" "$peer_port" "$tasks" "$procs"; do
 	case $n in '' | *[!0-9]*) die "not a number: '$n' (see --help)" ;; esac
 done
-if [ "$runs" -lt 1 ] || [ "$duration" -lt 1 ]; then die "--runs and --duration must be at least 1"; fi
+if [ "$runs" -lt 1 ] || [ "$duration" -lt 1 ] || [ "$procs" -lt 1 ]; then die "--runs, --duration and --procs must be at least 1"; fi
 case $db in '' | *[!a-z0-9_]* | [0-9]*) die "--database: lower-case letters, digits and _, not starting with a digit: '$db'" ;; esac
 for shape in $shapes; do
 	case $shape in page | task | assign) ;; *) die "unknown shape $shape (page, task, assign)" ;; esac
@@ -161,7 +168,7 @@ db_url=$(printf '%s' "$pg" | sed -E "s#/[^/?]*(\?|$)#/$db\1#")
 
 # --- servers -------------------------------------------------------------------------------------
 port_free "$port" || die "something already answers on 127.0.0.1:$port (use --port)"
-DATABASE_URL=$db_url "${server_cmd[@]}" >"$logs/server.log" 2>&1 &
+DATABASE_URL=$db_url GOMAXPROCS=$procs "${server_cmd[@]}" >"$logs/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
 	curl -fs --max-time 2 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
@@ -169,7 +176,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 curl -fs --max-time 2 "http://127.0.0.1:$port/readyz" >/dev/null || die "the server did not become ready: see $logs/server.log"
-say "server ($server) pid $server_pid on 127.0.0.1:$port, database $db"
+say "server ($server) pid $server_pid on 127.0.0.1:$port, database $db, GOMAXPROCS=$procs"
 
 url="http://127.0.0.1:$port/query"
 wrk_script="$root/bench/wrk/graphql.lua"
@@ -446,7 +453,6 @@ rotate() {
 
 systems=(taskql pgbench)
 [ $peer = 1 ] && systems=(taskql peer pgbench)
-ncpu=$(getconf _NPROCESSORS_ONLN)
 pgvars=(-D "orgs=$ORGS" -D "projects=$PROJECTS" -D "tasks=$TASKS" -D "pairs=$PAIRS")
 results="$work/results-$(date +%Y%m%d-%H%M%S).tsv"
 printf 'run\tshape\tsystem\trps\tp50_us\tp99_us\tbad\tload_cpu_ms\tserver_cpu_ms\tdb_cpu_ms\tshare\trss_max_kb\tstatements_per_request\twindow_s\n' >"$results"
@@ -480,7 +486,7 @@ peer_hwm=0
 
 # --- report: the median over the runs of each figure; ratios are medians of per-run ratios -------
 echo
-echo "taskql load benchmark: $TASKS tasks, $PROJECTS projects, $ORGS organizations, database $db; ${duration}s x $connections connections; median of $runs run(s)"
+echo "taskql load benchmark: $TASKS tasks, $PROJECTS projects, $ORGS organizations, database $db; ${duration}s x $connections connections; taskql GOMAXPROCS=$procs; median of $runs run(s)"
 awk -F'\t' -v hwm="$hwm" -v peer_hwm="$peer_hwm" -v ncpu="$ncpu" '
 function median(list,   n, a, i, j, t) {
 	n = split(list, a, " ")
