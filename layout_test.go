@@ -57,7 +57,7 @@ var layout = map[string][]string{
 	"bench/hostile":   {},
 	"bench/layers":    {},
 	"bench/realtime":  {},
-	"bench/server":    {"graph", "internal/migrate", "internal/pubsub", "internal/rules", "internal/store"},
+	"bench/server":    {"graph", "internal/migrate", "internal/pubsub", "internal/rules", "internal/store", "internal/telemetry"},
 	"bench/statement": {},
 }
 
